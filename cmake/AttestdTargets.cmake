@@ -1,0 +1,61 @@
+# Helpers that build every target the same way: warnings, sanitizers, test labels.
+
+function(attestd_apply_flags target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+    -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
+    -Wnull-dereference -Wimplicit-fallthrough)
+  if(ATTESTD_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(ATTESTD_FUZZ)
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined
+                                             -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  elseif(ATTESTD_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                             -fno-sanitize-recover=all)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# attestd_library(NAME SOURCES... [DEPS ...])
+function(attestd_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/include)
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+  attestd_apply_flags(${name})
+endfunction()
+
+# attestd_executable(NAME SOURCES... [DEPS ...])
+function(attestd_executable name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  attestd_apply_flags(${name})
+endfunction()
+
+# attestd_unit_test(NAME SOURCES... [DEPS ...] [LABELS ...])
+# One gtest binary; every TEST becomes its own ctest entry so failures are named.
+function(attestd_unit_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE
+    ATTESTD_SHARED_TESTDATA="${ATTESTD_SHARED_TESTDATA}"
+    ATTESTD_TEST_DATA="${PROJECT_SOURCE_DIR}/tests/data"
+    ATTESTD_FUZZ_CORPUS="${PROJECT_SOURCE_DIR}/fuzz/corpus")
+  attestd_apply_flags(${name})
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "unit;${ARG_LABELS}")
+endfunction()
+
+# attestd_fuzz_test(NAME SOURCE [DEPS ...]): a libFuzzer binary, with its seed corpus in
+# fuzz/corpus/NAME. Only built with ATTESTD_FUZZ (clang).
+function(attestd_fuzz_test name source)
+  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  add_executable(${name} ${source})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+endfunction()
