@@ -50,12 +50,23 @@ function(attestd_unit_test name)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "unit;${ARG_LABELS}")
 endfunction()
 
-# attestd_fuzz_test(NAME SOURCE [DEPS ...]): a libFuzzer binary, with its seed corpus in
-# fuzz/corpus/NAME. Only built with ATTESTD_FUZZ (clang).
+# attestd_fuzz_test(NAME SOURCE [DEPS ...]): a libFuzzer target whose seed corpus is
+# fuzz/corpus/NAME. With ATTESTD_FUZZ (clang >= 16) it is a libFuzzer binary for scripts/fuzz.sh;
+# otherwise the same entry point is linked with a replay driver and every seed (including each
+# crash ever found) is run through it as a ctest regression test.
 function(attestd_fuzz_test name source)
   cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
-  add_executable(${name} ${source})
-  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
-  target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  if(ATTESTD_FUZZ)
+    add_executable(${name} ${source})
+    target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  elseif(ATTESTD_TESTS)
+    add_executable(${name}_replay ${source} ${PROJECT_SOURCE_DIR}/fuzz/replay_main.cpp)
+    target_link_libraries(${name}_replay PRIVATE ${ARG_DEPS})
+    attestd_apply_flags(${name}_replay)
+    add_test(NAME fuzz_replay.${name}
+             COMMAND ${name}_replay ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
+    set_tests_properties(fuzz_replay.${name} PROPERTIES LABELS "fuzz-replay")
+  endif()
 endfunction()

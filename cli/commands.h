@@ -1,0 +1,12 @@
+// attestctl subcommands. Each registers itself on a CLI11 app and returns the process exit code
+// through the int it is given.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace attestd::cli {
+
+void add_eventlog_commands(CLI::App& app, int& exit_code);
+void add_quote_commands(CLI::App& app, int& exit_code);
+
+}  // namespace attestd::cli
