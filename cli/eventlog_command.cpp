@@ -19,7 +19,7 @@
 namespace attestd::cli {
 
 namespace el = evidence::eventlog;
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 namespace {
 
@@ -28,10 +28,21 @@ struct Overloaded : Ts... {
   using Ts::operator()...;
 };
 
+std::string_view no_action_kind_name(el::NoAction::Kind kind) {
+  switch (kind) {
+    case el::NoAction::Kind::spec_id: return "spec_id";
+    case el::NoAction::Kind::startup_locality: return "startup_locality";
+    case el::NoAction::Kind::sp800_155: return "sp800_155";
+    case el::NoAction::Kind::nv_index: return "nv_index";
+    case el::NoAction::Kind::other: return "other";
+  }
+  return "other";
+}
+
 json data_json(const el::EventData& data) {
   return std::visit(
       Overloaded{
-          [](const el::RawData& d) -> json { return {{"kind", "raw"}, {"hex", evidence::to_hex(d.bytes)}}; },
+          [](const el::RawData& d) -> json { return {{"kind", "raw"}, {"hex", evidence::to_hex(d.data)}}; },
           [](const el::EfiVariable& v) -> json {
             return {{"kind", "efi_variable"},
                     {"guid", v.guid.to_string()},
@@ -66,23 +77,40 @@ json data_json(const el::EventData& data) {
             return {{"kind", "gpt"}, {"disk_guid", g.disk_guid.to_string()}, {"partitions", parts}};
           },
           [](const el::NoAction& n) -> json {
-            return {{"kind", "no_action"}, {"what", el::no_action_kind_name(n.kind)}, {"locality", n.locality}};
+            return {{"kind", "no_action"}, {"what", no_action_kind_name(n.kind)}, {"locality", n.locality}};
           },
       },
       data);
 }
 
+// Keeps `show` at one line per event: control characters in event text become escapes.
+std::string one_line(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string data_summary(const el::EventData& data) {
   return std::visit(
       Overloaded{
-          [](const el::RawData& d) { return fmt::format("{} bytes", d.bytes.size()); },
+          [](const el::RawData& d) { return fmt::format("{} bytes", d.data.size()); },
           [](const el::EfiVariable& v) {
             return fmt::format("{} ({}) {} bytes", v.name, v.guid.to_string(), v.data.size());
           },
           [](const el::ImageLoad& i) {
             return fmt::format("image base={:#x} len={:#x} {}", i.location, i.length, i.device_path);
           },
-          [](const el::Text& t) { return fmt::format("'{}'", t.text); },
+          [](const el::Text& t) { return fmt::format("'{}'", one_line(t.text)); },
           [](const el::EventTag& t) { return fmt::format("tag {:#x} {} bytes", t.id, t.data.size()); },
           [](const el::Separator& s) { return fmt::format("{:08x}", s.value); },
           [](const el::FirmwareBlob& b) {
@@ -90,7 +118,7 @@ std::string data_summary(const el::EventData& data) {
                                b.description.empty() ? "" : " " + b.description);
           },
           [](const el::GptEvent& g) { return fmt::format("GPT, {} partitions", g.partitions.size()); },
-          [](const el::NoAction& n) { return std::string(el::no_action_kind_name(n.kind)); },
+          [](const el::NoAction& n) { return std::string(no_action_kind_name(n.kind)); },
       },
       data);
 }
@@ -125,7 +153,7 @@ int show(const std::string& path, bool as_json) {
     } else {
       std::string digest;
       if (!event.digests.empty()) {
-        const auto& d = event.digests.back();
+        const auto& d = event.digests[event.digests.size() - 1];
         digest = fmt::format("{}:{}", evidence::hash_alg_name(d.alg), d.digest.hex().substr(0, 16));
       }
       std::cout << fmt::format("{:4} PCR{:<2} {:<34} {:<24} {}\n", event.index, event.pcr,

@@ -22,7 +22,7 @@ namespace attestd::cli {
 
 namespace tpm = evidence::tpm;
 namespace el = evidence::eventlog;
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 namespace {
 

@@ -4,7 +4,7 @@ function(attestd_apply_flags target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
     -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
-    -Wnull-dereference -Wimplicit-fallthrough)
+    -Wimplicit-fallthrough)
   if(ATTESTD_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

@@ -24,13 +24,26 @@ failures=0
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-# Two free loopback ports from the kernel (bind to port 0), so parallel runs never collide.
+# The swtpm TCTI talks to the control channel on server port + 1, so find two consecutive free
+# loopback ports (probing by binding), which keeps parallel runs from colliding.
 read -r server_port ctrl_port < <(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in socks))
-for s in socks: s.close()')
+import random, socket
+for _ in range(200):
+    port = random.randrange(20000, 60000)
+    socks = []
+    try:
+        for p in (port, port + 1):
+            s = socket.socket()
+            socks.append(s)
+            s.bind(("127.0.0.1", p))
+        print(port, port + 1)
+        break
+    except OSError:
+        pass
+    finally:
+        for s in socks: s.close()
+else:
+    raise SystemExit("no free port pair")')
 
 mkdir state
 swtpm_setup --tpm2 --tpmstate "$work/state" --pcr-banks sha1,sha256,sha384,sha512 --overwrite >/dev/null
@@ -52,8 +65,8 @@ while read -r spec; do tpm2_pcrextend "$spec"; done <extends.txt
 
 # The live PCRs must now be what tpm2_eventlog (independent) computes for the log.
 tpm2_eventlog "$LOG" | sed -n '/^pcrs:/,$p' | awk '/^  sha256:/{f=1;next} /^  [a-z]/{f=0} f' |
-  sed 's/ //g' >expected_sha256.txt
-tpm2_pcrread sha256:0,1,2,3,4,5,6,7,8,9,14 | awk '/^  sha256:/{f=1;next} f' | sed 's/ //g' >live_sha256.txt
+  sed 's/ //g' | tr 'A-F' 'a-f' >expected_sha256.txt
+tpm2_pcrread sha256:0,1,2,3,4,5,6,7,8,9,14 | awk '/^  sha256:/{f=1;next} f' | sed 's/ //g' | tr 'A-F' 'a-f' >live_sha256.txt
 if diff -q expected_sha256.txt live_sha256.txt >/dev/null; then
   pass "live swtpm PCRs equal tpm2_eventlog's replay of the real log"
 else
