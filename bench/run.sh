@@ -10,8 +10,8 @@ trap 'rm -rf "$out"' EXIT
 
 openssl speed -seconds 3 rsa2048 2>/dev/null >"$out/rsa.txt"
 openssl speed -seconds 3 ecdsap256 2>/dev/null >"$out/ecdsa.txt"
-for b in $(find "$BUILD_DIR/bench" -type f -executable -name '*_bench' | sort); do
-  "$b" --benchmark_min_time=2 --benchmark_format=json --benchmark_out="$out/$(basename "$b").json" \
+for b in $(find "$BUILD_DIR/bench" -type f -executable -not -path '*/CMakeFiles/*' | sort); do
+  "$b" --benchmark_min_time=2 --benchmark_format=json --benchmark_out="$out/$(basename "$b").bench.json" \
     --benchmark_out_format=json >/dev/null
 done
 
@@ -29,7 +29,7 @@ ecdsa_verify_us = 1e6 / speed("ecdsa.txt", " 256 bits ecdsa", -1)
 floors = {"rsa": ("openssl speed rsa2048 verify", rsa_verify_us),
           "ecc": ("openssl speed ecdsap256 verify", ecdsa_verify_us)}
 rows = []
-for f in sorted(out.glob("*_bench.json")):
+for f in sorted(out.glob("*.bench.json")):
     for b in json.loads(f.read_text())["benchmarks"]:
         if b.get("run_type") == "aggregate":
             continue

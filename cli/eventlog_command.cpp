@@ -192,8 +192,11 @@ int replay(const std::string& path) {
   for (uint32_t i = 0; i < evidence::kPcrCount; ++i) {
     if (replayed.touched.test(i)) touched.push_back(i);
   }
+  json incomplete = json::array();
+  for (auto alg : replayed.incomplete_banks) incomplete.push_back(std::string(evidence::hash_alg_name(alg)));
   std::cout << json{{"banks", pcrs_json(replayed.pcrs)},
                     {"touched", touched},
+                    {"incomplete_banks", incomplete},
                     {"events", log->events.size()},
                     {"reasons", reasons_json(reasons)}}
                    .dump(1)

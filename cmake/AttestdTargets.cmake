@@ -1,6 +1,15 @@
 # Helpers that build every target the same way: warnings, sanitizers, test labels.
 
+# clang 16 reports __cpp_concepts 201907L, so libstdc++ 12 hides <expected> from it although the
+# compiler handles it; the fuzz build (clang++-16) needs it on every target.
+function(attestd_clang_expected_workaround target)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 17)
+    target_compile_options(${target} PRIVATE -Wno-macro-redefined -D__cpp_concepts=202002L)
+  endif()
+endfunction()
+
 function(attestd_apply_flags target)
+  attestd_clang_expected_workaround(${target})
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
     -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
@@ -36,7 +45,7 @@ function(attestd_executable name)
   attestd_apply_flags(${name})
 endfunction()
 
-# attestd_unit_test(NAME SOURCES... [DEPS ...] [LABELS ...])
+# attestd_unit_test(NAME SOURCES... [DEPS ...] [LABELS ...]); LABELS are documentation only.
 # One gtest binary; every TEST becomes its own ctest entry so failures are named.
 function(attestd_unit_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
@@ -47,7 +56,9 @@ function(attestd_unit_test name)
     ATTESTD_TEST_DATA="${PROJECT_SOURCE_DIR}/tests/data"
     ATTESTD_FUZZ_CORPUS="${PROJECT_SOURCE_DIR}/fuzz/corpus")
   attestd_apply_flags(${name})
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "unit;${ARG_LABELS}")
+  # gtest_discover_tests writes properties unquoted, so a list of labels would break apart: tests
+  # carry the "unit" label and the binary's name as prefix (ctest -R evidence_tpm_test).
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${name}." PROPERTIES LABELS unit)
 endfunction()
 
 # attestd_fuzz_test(NAME SOURCE [DEPS ...]): a libFuzzer target whose seed corpus is
@@ -59,6 +70,7 @@ function(attestd_fuzz_test name source)
   if(ATTESTD_FUZZ)
     add_executable(${name} ${source})
     target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+    attestd_clang_expected_workaround(${name})
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
   elseif(ATTESTD_TESTS)

@@ -15,7 +15,7 @@ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DATTESTD_FUZZ=ON -DATTESTD_TESTS=OFF -DATTESTD_BENCH=OFF >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)" >/dev/null
 
-mapfile -t targets < <(find "$BUILD_DIR/fuzz" -type f -executable -name '*_fuzz' -printf '%f\n' | sort)
+mapfile -t targets < <(find "$BUILD_DIR/fuzz" -type f -executable -not -path '*/CMakeFiles/*' -printf '%f\n' | sort)
 if (($#)); then targets=("$@"); fi
 if ((${#targets[@]} == 0)); then
   echo "fuzz: no fuzz targets were built" >&2
@@ -25,7 +25,7 @@ fi
 mkdir -p fuzz/artifacts
 status=0
 for t in "${targets[@]}"; do
-  bin=$(find "$BUILD_DIR/fuzz" -type f -executable -name "$t" | head -n1)
+  bin=$(find "$BUILD_DIR/fuzz" -type f -executable -not -path '*/CMakeFiles/*' -name "$t" | head -n1)
   seeds="fuzz/corpus/$t"
   if [[ ! -d "$seeds" ]] || [[ -z "$(ls -A "$seeds")" ]]; then
     echo "fuzz: $t has no seed corpus in $seeds" >&2
