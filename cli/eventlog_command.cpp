@@ -27,6 +27,8 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;  // clang 16 lacks CTAD for aggregates
 
 std::string_view no_action_kind_name(el::NoAction::Kind kind) {
   switch (kind) {

@@ -10,10 +10,17 @@ cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_C_COMPILER=clang-16 -DCMAKE_CXX_COMPILER=clang++-16 \
-  -DATTESTD_FUZZ=ON -DATTESTD_TESTS=OFF -DATTESTD_BENCH=OFF >/dev/null
-cmake --build "$BUILD_DIR" -j"$(nproc)" >/dev/null
+build_log=$(mktemp)
+if ! { cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+         -DCMAKE_C_COMPILER=clang-16 -DCMAKE_CXX_COMPILER=clang++-16 \
+         -DATTESTD_FUZZ=ON -DATTESTD_TESTS=OFF -DATTESTD_BENCH=OFF &&
+       cmake --build "$BUILD_DIR" -j"$(nproc)"; } >"$build_log" 2>&1; then
+  echo "fuzz: building the fuzz targets failed:" >&2
+  grep -E "error|FAILED" "$build_log" | head -n 40 >&2
+  rm -f "$build_log"
+  exit 1
+fi
+rm -f "$build_log"
 
 mapfile -t targets < <(find "$BUILD_DIR/fuzz" -type f -executable -not -path '*/CMakeFiles/*' -printf '%f\n' | sort)
 if (($#)); then targets=("$@"); fi
