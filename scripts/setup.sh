@@ -8,9 +8,10 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libssl-dev openssl libtss2-dev nlohmann-json3-dev libfmt-dev libcli11-dev
   libxml2-dev libxmlsec1-dev libxmlsec1-openssl xmlsec1
+  libboost-dev libsqlite3-dev sqlite3
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  swtpm swtpm-tools tpm2-tools libtss2-tcti-swtpm0 python3 jq
+  swtpm swtpm-tools tpm2-tools libtss2-tcti-swtpm0 python3 python3-jwcrypto python3-cryptography jq curl
   # fuzzing (libFuzzer; clang 16 is the first whose libstdc++ 12 <expected> works)
   clang-16 libclang-rt-16-dev
 )

@@ -64,7 +64,7 @@ std::expected<PcrValues, Error> parse_tpm2_tools_pcr_file(std::span<const uint8_
     }
     for (uint32_t byte = 0; byte < size_of_select; ++byte) {
       for (uint32_t bit = 0; bit < 8; ++bit) {
-        if ((select[byte] >> bit) & 1u) order.emplace_back(*alg, byte * 8 + bit);
+        if (((static_cast<uint32_t>(select[byte]) >> bit) & 1u) != 0) order.emplace_back(*alg, byte * 8 + bit);
       }
     }
   }
