@@ -10,6 +10,8 @@ int main(int argc, char** argv) {
   int exit_code = attestd::cli::kExitValid;
   attestd::cli::add_eventlog_commands(app, exit_code);
   attestd::cli::add_quote_commands(app, exit_code);
+  attestd::cli::add_gpu_commands(app, exit_code);
+  attestd::cli::add_spdm_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
