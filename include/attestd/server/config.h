@@ -1,0 +1,61 @@
+// attestd's configuration: every key has a default (documented in verifier/CONFIG.md), so
+// `attestd --data-dir DIR` needs no file; a JSON config file overrides any subset.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace attestd::server {
+
+struct ListenAddress {
+  std::string host = "127.0.0.1";  // an IP literal (IPv6 without brackets)
+  uint16_t port = 8443;            // 0: the kernel picks one (tests); Server::port() tells which
+
+  friend bool operator==(const ListenAddress&, const ListenAddress&) = default;
+};
+
+struct Config {
+  ListenAddress listen;
+  unsigned threads = 0;  // worker threads; 0 = std::thread::hardware_concurrency()
+
+  // Relative paths are taken relative to the data directory (resolve_paths).
+  std::filesystem::path tls_certificate = "tls/server.crt";
+  std::filesystem::path tls_private_key = "tls/server.key";
+
+  size_t max_header_bytes = 16 * 1024;     // request line + headers; beyond: 431
+  size_t max_body_bytes = 1024 * 1024;     // beyond: 413
+  size_t max_nesting_depth = 64;           // JSON/CBOR bodies; beyond: 400
+  size_t max_connections = 1024;           // served concurrently
+  size_t overload_connections = 64;        // beyond max_connections, answered 503 then closed
+  std::chrono::seconds retry_after{1};     // Retry-After of those 503s
+
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{30'000};   // waiting for and reading a request's headers
+  std::chrono::milliseconds read_timeout{30'000};   // reading a request's body
+  std::chrono::milliseconds write_timeout{30'000};  // writing a response
+  std::chrono::milliseconds shutdown_grace{10'000};  // in-flight requests after SIGTERM
+
+  std::chrono::seconds nonce_lifetime{120};  // challenges (DESIGN.md §1)
+  std::chrono::seconds token_lifetime{300};  // EAR tokens issued with verdicts
+
+  friend bool operator==(const Config&, const Config&) = default;
+};
+
+// Parses "HOST:PORT" ("127.0.0.1:8443", "[::1]:0").
+std::expected<ListenAddress, std::string> parse_listen_address(std::string_view text);
+
+// Applies a JSON config document over the defaults. Unknown keys, wrong types and out-of-range
+// values are errors naming the key.
+std::expected<Config, std::string> parse_config(std::string_view json_text);
+// Reads and parses a config file.
+std::expected<Config, std::string> load_config_file(const std::filesystem::path& path);
+
+// Makes the TLS paths absolute against the data directory.
+void resolve_paths(Config& config, const std::filesystem::path& data_dir);
+
+}  // namespace attestd::server

@@ -1,0 +1,60 @@
+// The attestd API: routes over the store, the evidence core, the policy layer and the result
+// signer. The HTTP server (attestd/server) carries requests to these handlers; nothing here knows
+// about sockets or TLS.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attestd/result/signing_key.h"
+#include "attestd/server/authenticator.h"
+#include "attestd/server/router.h"
+#include "attestd/store/store.h"
+
+namespace attestd::service {
+
+// Time comes through here so tests can move it (STYLE: time through interfaces).
+using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+struct ServiceOptions {
+  std::chrono::seconds nonce_lifetime{120};
+  std::chrono::seconds ear_lifetime{300};
+  std::chrono::seconds enrollment_lifetime{600};
+  // Pinned NVIDIA Device Identity CA (PEM) for GPU evidence; empty: GPU evidence is refused.
+  std::string nvidia_device_root_pem;
+};
+
+struct ServiceDeps {
+  std::shared_ptr<store::Store> store;
+  std::shared_ptr<const result::KeySet> keys;
+  Clock clock;  // default: system_clock::now
+};
+
+// The API: every route with the roles it admits (DESIGN.md §6; the table is the single place where
+// authorization is declared) and the bearer-token authenticator the router must use with them
+// ("Authorization: Bearer <token>" → SHA-256 → the store's credential).
+struct Api {
+  std::vector<server::Route> routes;
+  std::shared_ptr<server::Authenticator> authenticator;
+};
+std::expected<Api, std::string> make_api(const ServiceDeps& deps, const ServiceOptions& options);
+
+// First start of a data directory: creates the `demo` tenant and writes its admin token once to
+// DIR/demo-admin.token (mode 0600). Later starts change nothing. Returns the token path when it
+// was written now.
+std::expected<std::optional<std::filesystem::path>, std::string> bootstrap_demo_tenant(
+    store::Store& store, const std::filesystem::path& data_dir, std::chrono::system_clock::time_point now);
+
+// A new random bearer token (256 bits, base64url) and its SHA-256.
+struct NewBearerToken {
+  std::string token;
+  store::Sha256 sha256{};
+};
+NewBearerToken generate_bearer_token();
+
+}  // namespace attestd::service

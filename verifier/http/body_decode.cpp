@@ -1,0 +1,206 @@
+// Request::body_json: JSON and CBOR bodies into one nlohmann::json model.
+//
+// Both decoders are guarded by a nesting pre-scan: nlohmann's CBOR reader recurses per level,
+// and copying or destroying a deep json value recurses too, so a 1 MiB body of nested arrays
+// would overflow a worker's stack. The scans are iterative and bound the depth before decoding.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "attestd/evidence/byte_reader.h"
+#include "attestd/server/request.h"
+
+namespace attestd::server {
+namespace {
+
+using evidence::ByteReader;
+
+// Depth of the deepest array/object of a JSON text, counting brackets outside strings. Does
+// not validate: the parser does that afterwards. Returns false once `max_depth` is exceeded.
+bool json_depth_within(std::string_view text, size_t max_depth) {
+  size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': in_string = true; break;
+      case '[':
+      case '{':
+        if (++depth > max_depth) return false;
+        break;
+      case ']':
+      case '}':
+        if (depth > 0) --depth;
+        break;
+      default: break;
+    }
+  }
+  return true;
+}
+
+enum class CborScan { ok, malformed, too_deep };
+
+// Reads the argument of a CBOR head (RFC 8949 §3: additional information 0..27).
+bool read_argument(ByteReader& r, uint8_t info, uint64_t& out) {
+  if (info < 24) {
+    out = info;
+    return true;
+  }
+  switch (info) {
+    case 24: {
+      uint8_t v = 0;
+      if (!r.read_u8(v)) return false;
+      out = v;
+      return true;
+    }
+    case 25: {
+      uint16_t v = 0;
+      if (!r.read_u16_be(v)) return false;
+      out = v;
+      return true;
+    }
+    case 26: {
+      uint32_t v = 0;
+      if (!r.read_u32_be(v)) return false;
+      out = v;
+      return true;
+    }
+    case 27: return r.read_u64_be(out);
+    default: return false;  // 28..30 are reserved (§3), 31 is handled by the caller
+  }
+}
+
+// Checks that `data` is exactly one well-formed CBOR item (RFC 8949 §3, appendix C) nested at
+// most `max_depth` arrays/maps/tags deep. Iterative: the stack is a vector of open containers.
+CborScan scan_cbor(std::span<const uint8_t> data, size_t max_depth) {
+  struct Open {
+    uint64_t remaining;  // items still expected (two per map entry); unused when indefinite
+    bool indefinite;
+  };
+  ByteReader r(data);
+  std::vector<Open> open{{1, false}};  // the root expects one item
+  while (!open.empty()) {
+    if (!open.back().indefinite && open.back().remaining == 0) {
+      open.pop_back();
+      continue;
+    }
+    uint8_t head = 0;
+    if (!r.read_u8(head)) return CborScan::malformed;
+    if (head == 0xFF) {  // "break" closes an indefinite container and nothing else (§3.2.1)
+      if (!open.back().indefinite) return CborScan::malformed;
+      open.pop_back();
+      continue;
+    }
+    if (!open.back().indefinite) --open.back().remaining;
+    const uint8_t major = static_cast<uint8_t>(head >> 5);
+    const uint8_t info = head & 0x1F;
+    if (info == 31) {
+      switch (major) {
+        case 2:
+        case 3:
+          // Indefinite string: definite chunks of the same major type until break (§3.2.3).
+          for (;;) {
+            uint8_t chunk = 0;
+            if (!r.read_u8(chunk)) return CborScan::malformed;
+            if (chunk == 0xFF) break;
+            uint64_t len = 0;
+            if ((chunk >> 5) != major || (chunk & 0x1F) == 31 || !read_argument(r, chunk & 0x1F, len)) {
+              return CborScan::malformed;
+            }
+            if (len > r.remaining() || !r.skip(static_cast<size_t>(len))) return CborScan::malformed;
+          }
+          continue;
+        case 4:
+        case 5:
+          open.push_back({0, true});
+          break;
+        default: return CborScan::malformed;  // 0, 1, 6 have no indefinite form; 7/31 is break
+      }
+    } else {
+      uint64_t arg = 0;
+      if (!read_argument(r, info, arg)) return CborScan::malformed;
+      switch (major) {
+        case 0:
+        case 1:
+        case 7: break;
+        case 2:
+        case 3:
+          if (arg > r.remaining() || !r.skip(static_cast<size_t>(arg))) return CborScan::malformed;
+          break;
+        case 4:
+          // Every item takes at least one byte: a count beyond the rest is a lie (and an
+          // allocation we refuse to make).
+          if (arg > r.remaining()) return CborScan::malformed;
+          open.push_back({arg, false});
+          break;
+        case 5:
+          if (arg > r.remaining() / 2) return CborScan::malformed;
+          open.push_back({arg * 2, false});
+          break;
+        case 6:
+          open.push_back({1, false});  // a tag wraps exactly one item
+          break;
+        default: return CborScan::malformed;
+      }
+    }
+    if (open.size() > max_depth + 1) return CborScan::too_deep;
+  }
+  return r.empty() ? CborScan::ok : CborScan::malformed;
+}
+
+std::unexpected<Problem> bad_body(std::string id, std::string detail) {
+  return std::unexpected(Problem::bad_request(std::move(id), std::move(detail)));
+}
+
+}  // namespace
+
+std::expected<nlohmann::json, Problem> Request::body_json() const {
+  const std::string_view type = content_type;
+  const bool is_json = type == "application/json" || type.ends_with("+json");
+  const bool is_cbor = type == "application/cbor" || type.ends_with("+cbor");
+  if (is_json) {
+    if (!json_depth_within(body, max_nesting_depth)) {
+      return bad_body("http.body.too_deep", fmt::format("JSON nested deeper than {} levels", max_nesting_depth));
+    }
+    try {
+      return nlohmann::json::parse(body);
+    } catch (const nlohmann::json::exception& e) {
+      return bad_body("http.body.malformed_json", fmt::format("malformed JSON body: {}", e.what()));
+    }
+  }
+  if (is_cbor) {
+    std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(body.data()), body.size());
+    switch (scan_cbor(bytes, max_nesting_depth)) {
+      case CborScan::ok: break;
+      case CborScan::too_deep:
+        return bad_body("http.body.too_deep", fmt::format("CBOR nested deeper than {} levels", max_nesting_depth));
+      case CborScan::malformed: return bad_body("http.body.malformed_cbor", "malformed CBOR body");
+    }
+    try {
+      // Tags are refused (the default): our API defines none, and ignoring them would accept
+      // meanings we do not check.
+      return nlohmann::json::from_cbor(bytes);
+    } catch (const nlohmann::json::exception& e) {
+      return bad_body("http.body.malformed_cbor", fmt::format("malformed CBOR body: {}", e.what()));
+    }
+  }
+  Problem p = Problem::make(415, "http.body.unsupported_media_type",
+                            fmt::format("expected application/json or application/cbor, got '{}'",
+                                        content_type.empty() ? "(none)" : content_type));
+  return std::unexpected(std::move(p));
+}
+
+}  // namespace attestd::server

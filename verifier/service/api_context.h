@@ -1,0 +1,48 @@
+// What every handler needs: the store, the result signer, the clock, options, and helpers that
+// turn a request into a tenant scope and store errors into problems.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "attestd/evidence/x509/certificate.h"
+#include "attestd/server/problem.h"
+#include "attestd/server/request.h"
+#include "attestd/service/service.h"
+#include "token_auth.h"
+
+namespace attestd::service {
+
+struct ApiContext {
+  std::shared_ptr<store::Store> store;
+  std::shared_ptr<const result::KeySet> keys;
+  std::shared_ptr<TokenAuthenticator> auth;
+  Clock clock;
+  ServiceOptions options;
+  std::optional<evidence::x509::Certificate> nvidia_root;
+
+  [[nodiscard]] std::chrono::system_clock::time_point now() const { return clock(); }
+  [[nodiscard]] store::RequestContext request_context(const server::Request& request) const;
+  // The tenant of the authenticated credential; a 403 problem for credentials without one.
+  [[nodiscard]] std::expected<store::TenantScope, server::Problem> scope(const server::Request& request) const;
+};
+
+// Store errors as problems. not_found answers the same for a missing object and another tenant's.
+server::Problem store_problem(const store::StoreError& error);
+
+// The request's JSON (or CBOR) body as an object, or a 400 problem.
+std::expected<nlohmann::json, server::Problem> body_object(const server::Request& request);
+
+// Route groups, each in its own file.
+void add_host_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
+void add_enrollment_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
+void add_challenge_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
+void add_attestation_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
+void add_document_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
+
+std::string iso8601(std::chrono::system_clock::time_point t);
+
+// Attester credentials restricted to named hosts: a 404 (as for a missing host) for any other.
+std::optional<server::Problem> attester_host_refused(const server::Request& request, std::string_view host_id);
+
+}  // namespace attestd::service

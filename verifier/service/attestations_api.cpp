@@ -1,0 +1,361 @@
+// POST /v1/attestations (attester): parse → verify → appraise → verdict, EAR, and the nonce
+// consumed exactly once together with the stored result (DESIGN.md §1).
+// GET /v1/attestations/{id}.
+#include <fmt/format.h>
+#include <openssl/sha.h>
+
+#include <charconv>
+
+#include "api_context.h"
+#include "attestd/evidence/digest.h"
+#include "attestd/evidence/eventlog/digest_check.h"
+#include "attestd/evidence/eventlog/event_log.h"
+#include "attestd/evidence/eventlog/replay.h"
+#include "attestd/evidence/eventlog/replay_check.h"
+#include "attestd/evidence/gpu/gpu_verification.h"
+#include "attestd/evidence/tpm/public_key.h"
+#include "attestd/evidence/tpm/quote.h"
+#include "attestd/policy/appraisal.h"
+#include "attestd/policy/policy_document.h"
+#include "attestd/policy/reasons.h"
+#include "attestd/policy/reference_set.h"
+#include "attestd/policy/selection.h"
+#include "attestd/result/ar4si.h"
+#include "attestd/result/binding.h"
+#include "attestd/result/ear.h"
+#include "attestd/result/jwk.h"
+#include "codec.h"
+
+namespace attestd::service {
+
+namespace {
+
+using server::HandlerResult;
+using server::Problem;
+using server::Request;
+using server::Response;
+namespace tpm = evidence::tpm;
+namespace el = evidence::eventlog;
+
+// Bounds on what one attestation may carry (issue 11 makes these configurable).
+constexpr size_t kMaxGpus = 16;
+
+std::string sha256_hex(std::span<const uint8_t> bytes) {
+  std::array<uint8_t, 32> d{};
+  SHA256(bytes.data(), bytes.size(), d.data());
+  return evidence::to_hex(d);
+}
+
+std::chrono::system_clock::time_point to_system(store::Timestamp t) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(t.time_since_epoch()));
+}
+
+// {"sha256": {"0": "<hex>"}} → PcrValues.
+std::expected<evidence::PcrValues, Problem> pcrs_from(const nlohmann::json& j) {
+  if (!j.is_object()) return std::unexpected(bad_body("\"tpm.pcrs\" must be an object of banks"));
+  evidence::PcrValues out;
+  for (const auto& [bank_name, bank] : j.items()) {
+    const auto alg = evidence::hash_alg_from_name(bank_name);
+    if (!alg || !bank.is_object()) return std::unexpected(bad_body(fmt::format("bad PCR bank \"{}\"", bank_name)));
+    for (const auto& [index_text, value] : bank.items()) {
+      uint32_t index = 0;
+      const auto [p, ec] = std::from_chars(index_text.data(), index_text.data() + index_text.size(), index);
+      if (ec != std::errc() || p != index_text.data() + index_text.size() || index >= evidence::kPcrCount) {
+        return std::unexpected(bad_body(fmt::format("bad PCR index \"{}\"", index_text)));
+      }
+      std::optional<std::basic_string<uint8_t>> bytes;
+      if (value.is_string()) bytes = evidence::from_hex(value.get_ref<const std::string&>());
+      if (!bytes || bytes->size() != evidence::digest_size(*alg)) {
+        return std::unexpected(bad_body(fmt::format("PCR {}:{} must be {} bytes of hex", bank_name, index,
+                                                    evidence::digest_size(*alg))));
+      }
+      out[*alg][index] = evidence::Digest(std::span<const uint8_t>(bytes->data(), bytes->size()));
+    }
+  }
+  return out;
+}
+
+store::Verdict to_store(policy::Verdict v) {
+  switch (v) {
+    case policy::Verdict::affirming: return store::Verdict::affirming;
+    case policy::Verdict::warning: return store::Verdict::warning;
+    case policy::Verdict::contraindicated: return store::Verdict::contraindicated;
+    case policy::Verdict::none: return store::Verdict::none;
+  }
+  return store::Verdict::none;
+}
+
+result::Status to_status(policy::Verdict v) {
+  switch (v) {
+    case policy::Verdict::affirming: return result::Status::kAffirming;
+    case policy::Verdict::warning: return result::Status::kWarning;
+    case policy::Verdict::contraindicated: return result::Status::kContraindicated;
+    case policy::Verdict::none: return result::Status::kNone;
+  }
+  return result::Status::kNone;
+}
+
+// Evidence of one TPM: the quote under the host's enrolled AK, then the event log against it.
+std::expected<policy::TpmClaims, Problem> verify_tpm(const nlohmann::json& t, const store::Host& host,
+                                                     std::span<const uint8_t> binding,
+                                                     std::map<std::string, std::string>& digests) {
+  if (!t.is_object()) return std::unexpected(bad_body("\"tpm\" must be an object"));
+  auto quote = bytes_field(t, "quote", true);
+  if (!quote) return std::unexpected(quote.error());
+  auto sig = bytes_field(t, "signature", true);
+  if (!sig) return std::unexpected(sig.error());
+  auto log = bytes_field(t, "event_log", false);
+  if (!log) return std::unexpected(log.error());
+  const auto pcrs_it = t.find("pcrs");
+  if (pcrs_it == t.end()) return std::unexpected(bad_body("\"tpm.pcrs\" is required"));
+  auto pcrs = pcrs_from(*pcrs_it);
+  if (!pcrs) return std::unexpected(pcrs.error());
+  digests["tpm.quote"] = sha256_hex(**quote);
+  digests["tpm.signature"] = sha256_hex(**sig);
+
+  policy::TpmClaims claims;
+  claims.pcrs = *pcrs;
+  auto ak = tpm::load_public_key(host.ak_public);
+  if (!ak) {
+    claims.quote_reasons.push_back(ak.error());
+  } else {
+    auto verification = tpm::verify_quote(*ak, **quote, **sig, binding, *pcrs);
+    claims.quote_verified = verification.valid;
+    claims.quote_reasons = std::move(verification.reasons);
+  }
+  if (*log) {
+    digests["tpm.event_log"] = sha256_hex(**log);
+    claims.event_log_present = true;
+    auto parsed = el::parse_event_log(**log);
+    if (!parsed) {
+      claims.event_log_reasons.push_back(parsed.error());
+    } else {
+      const auto replayed = el::replay_pcrs(*parsed);
+      claims.event_log_reasons = replayed.reasons;
+      for (auto& r : el::check_event_digests(*parsed)) claims.event_log_reasons.push_back(std::move(r));
+      // Compared with the quoted values: if the quote failed, its reasons already fail the TPM.
+      auto cmp = el::compare_replay(replayed, *pcrs);
+      claims.event_log_reasons.insert(claims.event_log_reasons.end(), cmp.mismatches.begin(), cmp.mismatches.end());
+      claims.event_log_verified_pcrs = cmp.verified;
+    }
+    claims.event_log_verified = claims.event_log_reasons.empty();
+  }
+  return claims;
+}
+
+std::expected<policy::GpuClaim, Problem> verify_one_gpu(ApiContext& ctx, const nlohmann::json& g, size_t index,
+                                                        std::span<const uint8_t> binding,
+                                                        std::map<std::string, std::string>& digests) {
+  if (!g.is_object()) return std::unexpected(bad_body("each of \"gpus\" must be an object"));
+  const auto vendor = g.find("vendor");
+  if (vendor == g.end() || !vendor->is_string() || vendor->get_ref<const std::string&>() != "nvidia") {
+    return std::unexpected(Problem::unprocessable("gpu.vendor_unsupported", "only \"vendor\": \"nvidia\" is supported"));
+  }
+  auto report = bytes_field(g, "report", true);
+  if (!report) return std::unexpected(report.error());
+  auto chain = string_field(g, "certificate_chain");
+  if (!chain) return std::unexpected(chain.error());
+  digests[fmt::format("gpu{}.report", index)] = sha256_hex(**report);
+
+  policy::GpuClaim claim;
+  if (!ctx.nvidia_root) {
+    claim.reasons.push_back(evidence::Error{"gpu.cert.untrusted_root", "no NVIDIA Device Identity root is configured"});
+    return claim;
+  }
+  evidence::gpu::GpuTrust trust;
+  trust.device_root = &*ctx.nvidia_root;
+  const auto at = std::chrono::floor<std::chrono::seconds>(ctx.now());
+  auto v = evidence::gpu::verify_gpu(**report, *chain, binding, trust, at);
+  claim.verified = v.valid;
+  claim.reasons = std::move(v.reasons);
+  // "GH100 A01 GSP BROM" → "GH100": the model name reference sets and policies use.
+  claim.model = v.claims.hardware_model.substr(0, v.claims.hardware_model.find(' '));
+  for (const auto& m : v.claims.report.measurements) claim.measurements[m.index] = m.value;
+  claim.driver_version = v.claims.report.opaque.driver_version;
+  claim.vbios_version = v.claims.report.opaque.vbios_version;
+  return claim;
+}
+
+struct PolicyChoice {
+  std::optional<policy::Policy> policy;
+  std::optional<int64_t> version;
+  std::vector<policy::ReferenceSet> reference_sets;
+  std::optional<evidence::Error> why_none;
+};
+
+// First model: a host names its policy (or the tenant has one called "default"). Label binding
+// needs a listing of policies from the store (issue 5).
+std::expected<PolicyChoice, Problem> choose_policy(ApiContext& ctx, const store::TenantScope& scope,
+                                                   const store::Host& host) {
+  PolicyChoice out;
+  const std::string name = host.policy_name.value_or("default");
+  auto doc = ctx.store->get_document(scope, store::DocumentKind::policy, name, std::nullopt);
+  if (!doc) {
+    if (doc.error().code != store::StoreErrorCode::not_found) return std::unexpected(store_problem(doc.error()));
+    out.why_none = evidence::Error{policy::kPolicyNone, fmt::format("no policy \"{}\" applies to this host", name)};
+    return out;
+  }
+  auto parsed = policy::parse_policy_json(doc->document);
+  if (!parsed) return std::unexpected(Problem::internal("policy.stored_invalid", "a stored policy no longer parses"));
+  out.version = doc->version;
+  for (const auto& set_name : parsed->reference_sets) {
+    auto set_doc = ctx.store->get_document(scope, store::DocumentKind::reference_set, set_name, std::nullopt);
+    if (!set_doc) {
+      if (set_doc.error().code == store::StoreErrorCode::not_found) continue;  // appraisal names it missing
+      return std::unexpected(store_problem(set_doc.error()));
+    }
+    auto set = policy::parse_reference_set_json(set_doc->document);
+    if (set) out.reference_sets.push_back(std::move(*set));
+  }
+  out.policy = std::move(*parsed);
+  return out;
+}
+
+HandlerResult attest(ApiContext& ctx, const Request& request) {
+  auto scope = ctx.scope(request);
+  if (!scope) return std::unexpected(scope.error());
+  auto body = body_object(request);
+  if (!body) return std::unexpected(body.error());
+  auto challenge_id = string_field(*body, "challenge_id");
+  if (!challenge_id) return std::unexpected(challenge_id.error());
+  auto host_id = string_field(*body, "host_id");
+  if (!host_id) return std::unexpected(host_id.error());
+  if (auto refused = attester_host_refused(request, *host_id)) return std::unexpected(*refused);
+
+  auto host = ctx.store->get_host(*scope, *host_id);
+  if (!host) return std::unexpected(store_problem(host.error()));
+  if (!host->trusted) {
+    return std::unexpected(Problem::conflict("attestation.host_not_enrolled",
+                                             "the host's AK has not passed credential activation"));
+  }
+  auto challenge = ctx.store->get_challenge(*scope, *challenge_id, *host_id);
+  if (!challenge) return std::unexpected(store_problem(challenge.error()));
+  const auto now = ctx.now();
+  // Early refusals spare the verification; the atomic consumption below is the real guard.
+  if (challenge->consumed_at) {
+    return std::unexpected(Problem::conflict("attestation.challenge_consumed", "this challenge was already used"));
+  }
+  if (to_system(challenge->expires_at) <= now) {
+    return std::unexpected(Problem::make(410, "attestation.challenge_expired", "this challenge has expired"));
+  }
+
+  // DESIGN.md §1: with a tee key, everything the hardware signed must carry
+  // SHA-256(nonce ‖ thumbprint), so whoever swaps the key breaks the signatures.
+  std::optional<result::PublicJwk> tee_key;
+  if (auto k = body->find("tee_public_key"); k != body->end() && !k->is_null()) {
+    auto jwk = result::public_jwk_from_json(*k);
+    if (!jwk) return std::unexpected(Problem::unprocessable(std::string(jwk.error().id), jwk.error().message));
+    tee_key = std::move(*jwk);
+  }
+  const auto binding = result::binding(challenge->nonce, tee_key ? &*tee_key : nullptr);
+
+  policy::Claims claims;
+  claims.evidence_time = std::chrono::floor<std::chrono::seconds>(to_system(challenge->created_at));
+  claims.tee_key_bound = tee_key.has_value();
+  std::map<std::string, std::string> digests;
+  if (auto t = body->find("tpm"); t != body->end() && !t->is_null()) {
+    auto tpm_claims = verify_tpm(*t, *host, binding, digests);
+    if (!tpm_claims) return std::unexpected(tpm_claims.error());
+    claims.tpm = std::move(*tpm_claims);
+  }
+  if (auto g = body->find("gpus"); g != body->end() && !g->is_null()) {
+    if (!g->is_array() || g->size() > kMaxGpus) {
+      return std::unexpected(bad_body(fmt::format("\"gpus\" must be an array of at most {}", kMaxGpus)));
+    }
+    for (size_t i = 0; i < g->size(); ++i) {
+      auto claim = verify_one_gpu(ctx, (*g)[i], i, binding, digests);
+      if (!claim) return std::unexpected(claim.error());
+      claims.gpus.push_back(std::move(*claim));
+    }
+  }
+
+  auto choice = choose_policy(ctx, *scope, *host);
+  if (!choice) return std::unexpected(choice.error());
+  const auto now_s = std::chrono::floor<std::chrono::seconds>(now);
+  const policy::Appraisal appraisal = choice->policy
+                                          ? policy::appraise(*choice->policy, choice->reference_sets, claims, now_s)
+                                          : policy::appraise_without_policy(claims, *choice->why_none);
+
+  // The EAR: one submodule per piece of evidence, with its own status and trust vector.
+  const std::string policy_id =
+      choice->policy ? fmt::format("{}@{}", choice->policy->name, *choice->version) : std::string("none");
+  std::vector<result::Submod> submods;
+  for (const auto& [name, sub] : appraisal.submods) {
+    const auto status = to_status(sub.verdict);
+    const auto kind = name.starts_with("gpu") ? result::EvidenceKind::kGpu : result::EvidenceKind::kTpm;
+    submods.push_back({name, status, result::derive_trust_vector(kind, status, sub.reason_ids), policy_id,
+                       sub.reason_ids});
+  }
+  if (submods.empty()) {
+    std::vector<std::string> ids;
+    for (const auto& r : appraisal.reasons) ids.emplace_back(r.id);
+    const auto status = to_status(appraisal.verdict);
+    submods.push_back({"tpm0", status, result::derive_trust_vector(result::EvidenceKind::kTpm, status, ids),
+                       policy_id, ids});
+  }
+  result::EarRequest ear;
+  ear.nonce = challenge->nonce;
+  ear.issued_at = now_s;
+  ear.lifetime = ctx.options.ear_lifetime;
+  ear.submods = std::move(submods);
+  ear.tee_key = tee_key ? &*tee_key : nullptr;
+  auto token = result::issue_ear(ctx.keys->active(), ear);
+  if (!token) return std::unexpected(Problem::internal(std::string(token.error().id), token.error().message));
+
+  store::NewAttestation record;
+  record.verdict = to_store(appraisal.verdict);
+  for (const auto& r : appraisal.reasons) record.reasons.push_back({std::string(r.id), r.message});
+  record.token = *token;
+  if (choice->policy) {
+    record.policy_name = choice->policy->name;
+    record.policy_version = choice->version;
+  }
+  record.evidence_digests = std::move(digests);
+  auto stored = ctx.store->consume_challenge_and_record(*scope, *challenge_id, *host_id, record,
+                                                        ctx.request_context(request));
+  if (!stored) return std::unexpected(store_problem(stored.error()));
+
+  nlohmann::json reasons = nlohmann::json::array();
+  for (const auto& r : appraisal.reasons) {
+    reasons.push_back({{"id", std::string(r.id)}, {"message", r.message}, {"submod", r.submod}});
+  }
+  return Response::negotiated(request, 200,
+                              {{"attestation_id", stored->id},
+                               {"verdict", std::string(store::to_string(stored->verdict))},
+                               {"reasons", reasons},
+                               {"token", *token}});
+}
+
+HandlerResult get_attestation(ApiContext& ctx, const Request& request) {
+  auto scope = ctx.scope(request);
+  if (!scope) return std::unexpected(scope.error());
+  auto a = ctx.store->get_attestation(*scope, *request.param("id"));
+  if (!a) return std::unexpected(store_problem(a.error()));
+  nlohmann::json reasons = nlohmann::json::array();
+  for (const auto& r : a->reasons) reasons.push_back({{"id", r.id}, {"message", r.message}});
+  return Response::json(200, {{"attestation_id", a->id},
+                              {"host_id", a->host_id},
+                              {"challenge_id", a->challenge_id},
+                              {"verdict", std::string(store::to_string(a->verdict))},
+                              {"reasons", reasons},
+                              {"token", a->token},
+                              {"policy", a->policy_name ? nlohmann::json(*a->policy_name) : nlohmann::json(nullptr)},
+                              {"policy_version", a->policy_version ? nlohmann::json(*a->policy_version)
+                                                                   : nlohmann::json(nullptr)},
+                              {"evidence_digests", a->evidence_digests},
+                              {"created_at", iso8601(to_system(a->created_at))}});
+}
+
+}  // namespace
+
+void add_attestation_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes) {
+  using server::Method;
+  using server::Role;
+  routes.push_back({Method::post, "/v1/attestations", server::Access::roles({Role::attester}),
+                    [ctx](const Request& r) { return attest(*ctx, r); }});
+  routes.push_back({Method::get, "/v1/attestations/{id}", server::Access::roles({Role::admin, Role::auditor}),
+                    [ctx](const Request& r) { return get_attestation(*ctx, r); }});
+}
+
+}  // namespace attestd::service
