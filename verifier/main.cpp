@@ -84,11 +84,14 @@ int main(int argc, char** argv) {
     std::ifstream root(fs::path(ATTESTD_GOLDEN_VALUES_DIR) / "nvidia" / "device_identity_root.pem");
     options.nvidia_device_root_pem.assign(std::istreambuf_iterator<char>(root), std::istreambuf_iterator<char>());
   }
-  auto api = attestd::service::make_api(
-      {.store = store, .keys = std::make_shared<const attestd::result::KeySet>(std::move(*keys)), .clock = {}}, options);
+  auto metrics = std::make_shared<MetricsRegistry>();
+  auto api = attestd::service::make_api({.store = store,
+                                         .keys = std::make_shared<const attestd::result::KeySet>(std::move(*keys)),
+                                         .clock = {},
+                                         .metrics = metrics},
+                                        options);
   if (!api) return fail(api.error());
 
-  auto metrics = std::make_shared<MetricsRegistry>();
   auto routes = builtin_routes({.metrics = metrics, .ready = [] { return true; }, .metrics_access = Access::anyone()});
   for (auto& r : api->routes) routes.push_back(std::move(r));
   auto router = Router::create(std::move(routes), {.authenticator = api->authenticator, .auth_failure_observer = {}});

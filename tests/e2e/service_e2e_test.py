@@ -307,6 +307,24 @@ class ServiceEndToEnd(unittest.TestCase):
         self.assertEqual(len(mismatches), 1, body)
         self.assertIn("PCR 4", mismatches[0]["message"])
 
+        # /metrics counts verdicts by reason id and exposes the group-commit counters (whether writes
+        # batch is the store's own test: here the single swtpm serialises the quotes).
+        c = a.conn()
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+        c.close()
+        values = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                values[name] = float(value)
+        self.assertEqual(values.get('attestd_attestations_total{verdict="affirming"}'), 201.0, text)
+        self.assertEqual(values.get('attestd_attestations_total{verdict="contraindicated"}'), 2.0)
+        self.assertEqual(values.get('attestd_attestation_reasons_total{reason="policy.golden.pcr_mismatch"}'), 1.0)
+        # Every challenge and every attestation is a write job: 205 + 203 at least.
+        self.assertGreaterEqual(values.get('attestd_db_writes{what="jobs"}', 0), 408)
+        self.assertGreater(values.get('attestd_db_writes{what="batches"}', 0), 0)
+
 
 if __name__ == "__main__":
     ATTESTD, ATTESTCTL, TESTDATA = sys.argv[1], sys.argv[2], Path(sys.argv[3])

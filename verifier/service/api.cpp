@@ -24,6 +24,18 @@ std::expected<store::TenantScope, server::Problem> ApiContext::scope(const serve
   return std::move(*s);
 }
 
+void ApiContext::record(std::string_view verdict, const std::vector<std::string_view>& reason_ids) const {
+  if (verdicts == nullptr) return;
+  verdicts->with({verdict}).inc();
+  for (auto id : reason_ids) reasons->with({id}).inc();
+  // Group commit at work: jobs / batches is the mean batch size.
+  const auto stats = store->write_stats();
+  db_writes->with({"batches"}).set(static_cast<int64_t>(stats.batches));
+  db_writes->with({"jobs"}).set(static_cast<int64_t>(stats.jobs));
+  db_writes->with({"failed_jobs"}).set(static_cast<int64_t>(stats.failed_jobs));
+  db_writes->with({"failed_batches"}).set(static_cast<int64_t>(stats.failed_batches));
+}
+
 server::Problem store_problem(const store::StoreError& error) {
   using store::StoreErrorCode;
   switch (error.code) {
@@ -85,6 +97,12 @@ std::expected<Api, std::string> make_api(const ServiceDeps& deps, const ServiceO
     auto root = evidence::x509::parse_certificate_pem(options.nvidia_device_root_pem);
     if (!root) return std::unexpected("NVIDIA device root: " + root.error().message);
     ctx->nvidia_root = std::move(*root);
+  }
+  if (deps.metrics) {
+    ctx->verdicts = &deps.metrics->counter_family("attestd_attestations_total", "Attestations by verdict", {"verdict"});
+    ctx->reasons = &deps.metrics->counter_family("attestd_attestation_reasons_total",
+                                                 "Reasons that contributed to verdicts, by stable id", {"reason"});
+    ctx->db_writes = &deps.metrics->gauge_family("attestd_db_writes", "Database group-commit counters", {"what"});
   }
   Api api;
   api.authenticator = ctx->auth;

@@ -21,6 +21,12 @@ struct ApiContext {
   ServiceOptions options;
   std::optional<evidence::x509::Certificate> nvidia_root;
 
+  // Metrics (null without a registry).
+  server::Family<server::Counter>* verdicts = nullptr;  // attestd_attestations_total{verdict}
+  server::Family<server::Counter>* reasons = nullptr;   // attestd_attestation_reasons_total{reason}
+  server::Family<server::Gauge>* db_writes = nullptr;   // attestd_db_write_{batches,jobs,...}
+  void record(std::string_view verdict, const std::vector<std::string_view>& reason_ids) const;
+
   [[nodiscard]] std::chrono::system_clock::time_point now() const { return clock(); }
   [[nodiscard]] store::RequestContext request_context(const server::Request& request) const;
   // The tenant of the authenticated credential; a 403 problem for credentials without one.

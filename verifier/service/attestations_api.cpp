@@ -315,6 +315,11 @@ HandlerResult attest(ApiContext& ctx, const Request& request) {
   auto stored = ctx.store->consume_challenge_and_record(*scope, *challenge_id, *host_id, record,
                                                         ctx.request_context(request));
   if (!stored) return std::unexpected(store_problem(stored.error()));
+  {
+    std::vector<std::string_view> ids;
+    for (const auto& r : appraisal.reasons) ids.push_back(r.id);
+    ctx.record(store::to_string(stored->verdict), ids);
+  }
 
   nlohmann::json reasons = nlohmann::json::array();
   for (const auto& r : appraisal.reasons) {

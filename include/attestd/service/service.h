@@ -13,6 +13,7 @@
 
 #include "attestd/result/signing_key.h"
 #include "attestd/server/authenticator.h"
+#include "attestd/server/metrics.h"
 #include "attestd/server/router.h"
 #include "attestd/store/store.h"
 
@@ -33,6 +34,8 @@ struct ServiceDeps {
   std::shared_ptr<store::Store> store;
   std::shared_ptr<const result::KeySet> keys;
   Clock clock;  // default: system_clock::now
+  // Optional: verdicts by reason id and database write batching are recorded here (/metrics).
+  std::shared_ptr<server::MetricsRegistry> metrics;
 };
 
 // The API: every route with the roles it admits (DESIGN.md §6; the table is the single place where
