@@ -121,6 +121,33 @@ class Attestd:
         self.proc.wait(timeout=30)
 
 
+def cbor(value) -> bytes:
+    """A minimal CBOR encoder (RFC 8949) for maps, arrays, text, bytes, ints, bools and null."""
+    def head(major, n):
+        if n < 24:
+            return bytes([major << 5 | n])
+        for size, code in ((1, 24), (2, 25), (4, 26), (8, 27)):
+            if n < 1 << (8 * size):
+                return bytes([major << 5 | code]) + n.to_bytes(size, "big")
+        raise ValueError(n)
+    if value is None:
+        return b"\xf6"
+    if value is True or value is False:
+        return b"\xf5" if value else b"\xf4"
+    if isinstance(value, int):
+        return head(0, value) if value >= 0 else head(1, -1 - value)
+    if isinstance(value, bytes):
+        return head(2, len(value)) + value
+    if isinstance(value, str):
+        data = value.encode()
+        return head(3, len(data)) + data
+    if isinstance(value, list):
+        return head(4, len(value)) + b"".join(cbor(v) for v in value)
+    if isinstance(value, dict):
+        return head(5, len(value)) + b"".join(cbor(k) + cbor(v) for k, v in value.items())
+    raise TypeError(type(value))
+
+
 def make_ca(work: Path):
     """A test TPM manufacturer CA (the tenant's trusted root)."""
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
@@ -294,6 +321,37 @@ class ServiceEndToEnd(unittest.TestCase):
         self.assertEqual(bad, [])
         self.assertEqual(len(results), 200)
 
+        # The same exchange in CBOR: byte strings instead of base64, and a CBOR answer.
+        c = self.challenge()
+        tpm_evidence = self.quote(c["nonce"])
+        for field in ("quote", "signature", "event_log"):
+            tpm_evidence[field] = base64.b64decode(tpm_evidence[field])
+        conn = a.conn()
+        conn.request("POST", "/v1/attestations", body=cbor({"challenge_id": c["challenge_id"], "host_id": "node-1",
+                                                             "tpm": tpm_evidence}),
+                     headers={"Content-Type": "application/cbor", "Accept": "application/cbor",
+                              "Authorization": f"Bearer {self.attester}"})
+        resp = conn.getresponse()
+        raw = resp.read()
+        conn.close()
+        self.assertEqual((resp.status, resp.getheader("Content-Type")), (200, "application/cbor"), raw[:200])
+        self.assertIn(cbor("affirming"), raw)
+
+        # A real NVIDIA report cannot carry our fresh nonce: the GPU path refuses it with the
+        # evidence core's reason, on its own submodule, while its certificate chain still validates.
+        sample = TESTDATA / "nvtrust/guest_tools/gpu_verifiers/local_gpu_verifier/src/verifier/samples"
+        c = self.challenge()
+        status, body = a.call("POST", "/v1/attestations", {
+            "challenge_id": c["challenge_id"], "host_id": "node-1", "tpm": self.quote(c["nonce"]),
+            "gpus": [{"vendor": "nvidia",
+                      "report": b64(bytes.fromhex((sample / "hopperAttestationReport.txt").read_text().strip())),
+                      "certificate_chain": (sample / "hopperCertChain.txt").read_text()}]}, self.attester)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["verdict"], "contraindicated")
+        gpu_reasons = [r["id"] for r in body["reasons"] if r["submod"] == "gpu0"]
+        self.assertIn("gpu.report.nonce_mismatch", gpu_reasons)
+        self.assertNotIn("gpu.cert.chain_invalid", gpu_reasons)
+
         # One golden PCR changed: contraindicated, naming the PCR.
         golden = dict(self.golden)
         golden["4"] = ["00" * 32]
@@ -318,8 +376,8 @@ class ServiceEndToEnd(unittest.TestCase):
             if line and not line.startswith("#"):
                 name, _, value = line.rpartition(" ")
                 values[name] = float(value)
-        self.assertEqual(values.get('attestd_attestations_total{verdict="affirming"}'), 201.0, text)
-        self.assertEqual(values.get('attestd_attestations_total{verdict="contraindicated"}'), 2.0)
+        self.assertEqual(values.get('attestd_attestations_total{verdict="affirming"}'), 202.0, text)
+        self.assertEqual(values.get('attestd_attestations_total{verdict="contraindicated"}'), 3.0)
         self.assertEqual(values.get('attestd_attestation_reasons_total{reason="policy.golden.pcr_mismatch"}'), 1.0)
         # Every challenge and every attestation is a write job: 205 + 203 at least.
         self.assertGreaterEqual(values.get('attestd_db_writes{what="jobs"}', 0), 408)
