@@ -196,8 +196,9 @@ class ServiceEndToEnd(unittest.TestCase):
                                        "--role", "attester"], check=True, capture_output=True,
                                       text=True).stdout.strip()
         ak_pub = (cls.work / "ak.pub").read_bytes()
+        # Bound to its policy by label, not by name.
         status, body = a.call("POST", "/v1/hosts", {"host_id": "node-1", "ak_public": b64(ak_pub),
-                                                     "policy": "gpu-node"}, admin)
+                                                     "labels": {"role": "gpu-node"}}, admin)
         assert status == 201, body
         # Golden values: the PCRs the real log produces (attestctl's replay of it).
         replay = json.loads(subprocess.run([ATTESTCTL, "eventlog", "replay", LOG_PATH, "--json"], check=True,
@@ -207,7 +208,8 @@ class ServiceEndToEnd(unittest.TestCase):
         status, body = a.call("PUT", "/v1/policies/gpu-node", {
             "version": 1, "name": "gpu-node",
             "require": {"tpm": True, "event_log": True, "gpus": 0},
-            "reference_sets": ["vmboot"], "pcrs": {"sha256": list(range(10))}, "max_age_seconds": 300}, admin)
+            "reference_sets": ["vmboot"], "pcrs": {"sha256": list(range(10))}, "max_age_seconds": 300,
+            "hosts": {"labels": {"role": "gpu-node"}}}, admin)
         assert status == 200, body
 
     @classmethod

@@ -32,6 +32,25 @@ TEST_P(DocumentTest, PutCreatesNextVersionAndKeepsOldOnes) {
   EXPECT_EQ((*all)[2].version, 3);
 }
 
+TEST_P(DocumentTest, ListGivesTheNewestVersionOfEachLiveNameOfThisTenantOnly) {
+  const auto scope = tenant("acme");
+  const auto other = tenant("globex");
+  const DocumentKind kind = GetParam();
+  ASSERT_TRUE(store_->put_document(scope, kind, "b", {{"v", 1}}, ctx_at(1)));
+  ASSERT_TRUE(store_->put_document(scope, kind, "b", {{"v", 2}}, ctx_at(2)));
+  ASSERT_TRUE(store_->put_document(scope, kind, "a", {{"v", 1}}, ctx_at(3)));
+  ASSERT_TRUE(store_->put_document(scope, kind, "gone", {{"v", 1}}, ctx_at(4)));
+  ASSERT_TRUE(store_->retire_document(scope, kind, "gone", ctx_at(5)));
+  ASSERT_TRUE(store_->put_document(other, kind, "theirs", {{"v", 9}}, ctx_at(6)));
+  auto listed = store_->list_documents(scope, kind);
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].name, "a");
+  EXPECT_EQ((*listed)[1].name, "b");
+  EXPECT_EQ((*listed)[1].version, 2);
+  EXPECT_EQ((*listed)[1].document["v"], 2);
+}
+
 TEST_P(DocumentTest, UnknownVersionIsNotFound) {
   const auto scope = tenant("acme");
   ASSERT_TRUE(store_->put_document(scope, GetParam(), "gold", {{"a", 1}}, ctx_at(0)));

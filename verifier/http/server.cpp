@@ -65,6 +65,7 @@ struct Server::Impl {
   std::optional<net::signal_set> signals;
   std::vector<std::thread> threads;
   std::atomic<bool> started{false};
+  uint16_t bound_port = 0;  // read once after bind: the acceptor is the strand's, not port()'s
   bool shutting_down = false;  // on the acceptor's strand only
 
   void accept() {
@@ -189,6 +190,8 @@ std::expected<std::unique_ptr<Server>, std::string> Server::create(const Config&
   if (a.listen(net::socket_base::max_listen_connections, ec); ec) {
     return std::unexpected(fmt::format("listen: {}", ec.message()));
   }
+  impl->bound_port = a.local_endpoint(ec).port();
+  if (ec) return std::unexpected(fmt::format("local address: {}", ec.message()));
   if (handle_signals) {
     impl->signals.emplace(impl->acceptor.get_executor(), SIGTERM, SIGINT, SIGHUP);
   }
@@ -213,11 +216,7 @@ Server::~Server() {
   impl_->state.on_drained = nullptr;
 }
 
-uint16_t Server::port() const {
-  beast::error_code ec;
-  auto ep = impl_->acceptor.local_endpoint(ec);
-  return ec ? 0 : ep.port();
-}
+uint16_t Server::port() const { return impl_->bound_port; }
 
 void Server::start() {
   if (impl_->started.exchange(true)) return;

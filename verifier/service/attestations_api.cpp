@@ -184,22 +184,35 @@ struct PolicyChoice {
   std::optional<evidence::Error> why_none;
 };
 
-// First model: a host names its policy (or the tenant has one called "default"). Label binding
-// needs a listing of policies from the store (issue 5).
+// A host uses the policy it names; otherwise the one policy whose host labels it carries
+// (policy::select_policy: several matches are ambiguous, none is "no policy, no pass").
 std::expected<PolicyChoice, Problem> choose_policy(ApiContext& ctx, const store::TenantScope& scope,
                                                    const store::Host& host) {
   PolicyChoice out;
-  const std::string name = host.policy_name.value_or("default");
-  auto doc = ctx.store->get_document(scope, store::DocumentKind::policy, name, std::nullopt);
-  if (!doc) {
-    if (doc.error().code != store::StoreErrorCode::not_found) return std::unexpected(store_problem(doc.error()));
-    out.why_none = evidence::Error{policy::kPolicyNone, fmt::format("no policy \"{}\" applies to this host", name)};
+  auto docs = ctx.store->list_documents(scope, store::DocumentKind::policy);
+  if (!docs) return std::unexpected(store_problem(docs.error()));
+  std::vector<policy::Policy> policies;
+  std::vector<int64_t> versions;
+  for (const auto& d : *docs) {
+    auto parsed = policy::parse_policy_json(d.document);
+    if (!parsed) return std::unexpected(Problem::internal("policy.stored_invalid", "a stored policy no longer parses"));
+    policies.push_back(std::move(*parsed));
+    versions.push_back(d.version);
+  }
+  policy::Labels labels;
+  for (const auto& [k, v] : host.labels.items()) {
+    if (v.is_string()) labels[k] = v.get<std::string>();
+  }
+  const std::optional<std::string_view> explicit_name =
+      host.policy_name ? std::optional<std::string_view>(*host.policy_name) : std::nullopt;
+  auto selected = policy::select_policy(labels, explicit_name, policies);
+  if (!selected) {
+    out.why_none = selected.error();
     return out;
   }
-  auto parsed = policy::parse_policy_json(doc->document);
-  if (!parsed) return std::unexpected(Problem::internal("policy.stored_invalid", "a stored policy no longer parses"));
-  out.version = doc->version;
-  for (const auto& set_name : parsed->reference_sets) {
+  const auto index = static_cast<size_t>(*selected - policies.data());
+  out.version = versions[index];
+  for (const auto& set_name : (*selected)->reference_sets) {
     auto set_doc = ctx.store->get_document(scope, store::DocumentKind::reference_set, set_name, std::nullopt);
     if (!set_doc) {
       if (set_doc.error().code == store::StoreErrorCode::not_found) continue;  // appraisal names it missing
@@ -208,7 +221,7 @@ std::expected<PolicyChoice, Problem> choose_policy(ApiContext& ctx, const store:
     auto set = policy::parse_reference_set_json(set_doc->document);
     if (set) out.reference_sets.push_back(std::move(*set));
   }
-  out.policy = std::move(*parsed);
+  out.policy = std::move(policies[index]);
   return out;
 }
 

@@ -24,6 +24,7 @@ struct DocumentSql {
   std::string select_version;
   std::string select_latest;
   std::string select_all;
+  std::string select_current;  // newest version of every name
   std::string retire;
   std::string exists;
 };
@@ -37,6 +38,9 @@ DocumentSql make_sql(std::string_view table, std::string_view noun) {
       columns + " WHERE tenant_id = ? AND name = ? AND version = ?",
       columns + " WHERE tenant_id = ? AND name = ? ORDER BY version DESC LIMIT 1",
       columns + " WHERE tenant_id = ? AND name = ? ORDER BY version",
+      columns + fmt::format(" AS d WHERE tenant_id = ? AND version = (SELECT MAX(version) FROM {} AS n "
+                            "WHERE n.tenant_id = d.tenant_id AND n.name = d.name) ORDER BY name",
+                            table),
       fmt::format("UPDATE {} SET retired_at = ? WHERE tenant_id = ? AND name = ? AND retired_at IS NULL", table),
       fmt::format("SELECT 1 FROM {} WHERE tenant_id = ? AND name = ? LIMIT 1", table),
   };
@@ -117,6 +121,25 @@ Result<std::vector<VersionedDocument>> SqliteStore::list_document_versions(const
       out.push_back(std::move(*doc));
     }
     if (out.empty()) return fail(StoreErrorCode::not_found, fmt::format("no such {}", sql.noun));
+    return out;
+  });
+}
+
+Result<std::vector<VersionedDocument>> SqliteStore::list_documents(const TenantScope& scope, DocumentKind kind) {
+  const DocumentSql& sql = sql_for(kind);
+  return readers_->with([&](Connection& c) -> Result<std::vector<VersionedDocument>> {
+    auto q = c.select(sql.select_current, scope.tenant_id());
+    if (!q) return std::unexpected(std::move(q.error()));
+    std::vector<VersionedDocument> out;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return std::unexpected(std::move(row.error()));
+      if (!*row) break;
+      auto doc = document_from_row(*q);
+      if (!doc) return std::unexpected(std::move(doc.error()));
+      // A retired name is gone for selection, as get_document treats it.
+      if (!doc->retired_at) out.push_back(std::move(*doc));
+    }
     return out;
   });
 }

@@ -59,6 +59,7 @@ class SqliteStore final : public Store {
                                          const nlohmann::json& document, const RequestContext& ctx) override;
   Result<VersionedDocument> get_document(const TenantScope& scope, DocumentKind kind, std::string_view name,
                                          std::optional<int64_t> version) override;
+  Result<std::vector<VersionedDocument>> list_documents(const TenantScope& scope, DocumentKind kind) override;
   Result<std::vector<VersionedDocument>> list_document_versions(const TenantScope& scope, DocumentKind kind,
                                                                 std::string_view name) override;
   Result<void> retire_document(const TenantScope& scope, DocumentKind kind, std::string_view name,

@@ -140,6 +140,8 @@ class Store {
   virtual Result<VersionedDocument> get_document(const TenantScope& scope, DocumentKind kind, std::string_view name,
                                                  std::optional<int64_t> version) = 0;
   // Every version, oldest first. not_found when the name has none.
+  // The newest version of every document of this kind that is not retired, ordered by name.
+  virtual Result<std::vector<VersionedDocument>> list_documents(const TenantScope& scope, DocumentKind kind) = 0;
   virtual Result<std::vector<VersionedDocument>> list_document_versions(const TenantScope& scope, DocumentKind kind,
                                                                         std::string_view name) = 0;
   // Marks every version of `name` retired; a later put starts a live version again.

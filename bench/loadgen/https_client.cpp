@@ -1,0 +1,179 @@
+#include "https_client.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <optional>
+#include <stdexcept>
+
+// Boost arrives as system headers; the pragmas keep warnings of templates instantiated here out of
+// -Werror builds (as verifier/http/beast.h does).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wconversion"
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
+#pragma GCC diagnostic ignored "-Woverloaded-virtual"
+#pragma GCC diagnostic ignored "-Wcast-align"
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#pragma GCC diagnostic pop
+
+namespace attestd::loadgen {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+namespace {
+
+// A response that never comes is a failure of the run, not a hang of the tool.
+constexpr int kIoTimeoutSeconds = 30;
+
+bool is_ip_literal(const std::string& host) {
+  in6_addr a6{};
+  in_addr a4{};
+  return inet_pton(AF_INET, host.c_str(), &a4) == 1 || inet_pton(AF_INET6, host.c_str(), &a6) == 1;
+}
+
+struct SessionFree {
+  void operator()(SSL_SESSION* s) const { SSL_SESSION_free(s); }
+};
+
+}  // namespace
+
+Url Url::parse(std::string_view text) {
+  constexpr std::string_view kScheme = "https://";
+  if (!text.starts_with(kScheme)) throw std::runtime_error("--url must start with https://");
+  text.remove_prefix(kScheme.size());
+  if (text.ends_with('/')) text.remove_suffix(1);
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 == text.size()) throw std::runtime_error("--url needs a port");
+  Url u;
+  u.host = std::string(text.substr(0, colon));
+  u.port = std::string(text.substr(colon + 1));
+  if (u.host.starts_with('[') && u.host.ends_with(']')) u.host = u.host.substr(1, u.host.size() - 2);
+  return u;
+}
+
+struct TlsConfig::Impl {
+  ssl::context ctx{ssl::context::tls_client};
+};
+
+TlsConfig::TlsConfig(const std::string& ca_file) : impl_(std::make_unique<Impl>()) {
+  auto& ctx = impl_->ctx;
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                  ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  ctx.set_verify_mode(ssl::verify_peer);
+  boost::system::error_code ec;
+  ctx.load_verify_file(ca_file, ec);
+  if (ec) throw std::runtime_error("cannot load --cacert " + ca_file + ": " + ec.message());
+  // Client-side session cache so that SSL_get1_session hands out resumable sessions.
+  SSL_CTX_set_session_cache_mode(ctx.native_handle(), SSL_SESS_CACHE_CLIENT);
+}
+
+TlsConfig::~TlsConfig() = default;
+
+struct HttpsClient::Impl {
+  Url url;
+  const TlsConfig& tls;
+  net::io_context io;
+  std::optional<ssl::stream<tcp::socket>> stream;
+  boost::beast::flat_buffer buffer;
+  std::unique_ptr<SSL_SESSION, SessionFree> session;
+  std::optional<tcp::resolver::results_type> endpoints;
+  uint64_t connects = 0;
+  uint64_t resumed = 0;
+  std::string request_text;
+
+  Impl(const Url& u, const TlsConfig& t) : url(u), tls(t) {}
+
+  void connect() {
+    if (!endpoints) {
+      tcp::resolver resolver(io);
+      endpoints = resolver.resolve(url.host, url.port);
+    }
+    stream.emplace(io, tls.impl().ctx);
+    buffer.clear();
+    net::connect(stream->next_layer(), *endpoints);
+    auto& sock = stream->next_layer();
+    // Requests are written whole; Nagle would only add delay to the response path.
+    sock.set_option(tcp::no_delay(true));
+    const timeval tv{kIoTimeoutSeconds, 0};
+    setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(sock.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+
+    SSL* ssl_handle = stream->native_handle();
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_handle);
+    if (is_ip_literal(url.host)) {
+      if (X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str()) != 1) throw std::runtime_error("bad IP in --url");
+    } else {
+      // SSL_set_tlsext_host_name is a macro with a C cast: the call it stands for.
+      SSL_ctrl(ssl_handle, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, url.host.data());
+      if (SSL_set1_host(ssl_handle, url.host.c_str()) != 1) throw std::runtime_error("bad host in --url");
+    }
+    if (session) SSL_set_session(ssl_handle, session.get());
+    stream->handshake(ssl::stream_base::client);
+    ++connects;
+    if (SSL_session_reused(ssl_handle) == 1) ++resumed;
+  }
+
+  void drop() {
+    if (stream) {
+      boost::system::error_code ignored;
+      stream->next_layer().close(ignored);
+      stream.reset();
+    }
+  }
+};
+
+HttpsClient::HttpsClient(const Url& url, const TlsConfig& tls) : impl_(std::make_unique<Impl>(url, tls)) {}
+HttpsClient::~HttpsClient() = default;
+
+uint64_t HttpsClient::connects() const { return impl_->connects; }
+uint64_t HttpsClient::resumed() const { return impl_->resumed; }
+
+HttpResponse HttpsClient::request(std::string_view method, std::string_view target, std::string_view body,
+                                  std::string_view bearer_token) {
+  Impl& im = *impl_;
+  try {
+    if (!im.stream) im.connect();
+    // One buffer per request: header and body leave in as few TLS records as the engine allows.
+    std::string& req = im.request_text;
+    req.clear();
+    req.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ").append(im.url.host);
+    req.append(":").append(im.url.port).append("\r\n");
+    if (!bearer_token.empty()) req.append("Authorization: Bearer ").append(bearer_token).append("\r\n");
+    if (!body.empty() || method == "POST" || method == "PUT") {
+      req.append("Content-Type: application/json\r\nContent-Length: ").append(std::to_string(body.size()));
+      req.append("\r\n");
+    }
+    req.append("\r\n").append(body);
+    net::write(*im.stream, net::buffer(req));
+
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(16 * 1024 * 1024);
+    http::read(*im.stream, im.buffer, parser);
+    auto res = parser.release();
+    if (!im.session) im.session.reset(SSL_get1_session(im.stream->native_handle()));
+    HttpResponse out{res.result_int(), std::move(res.body())};
+    if (!res.keep_alive()) im.drop();
+    return out;
+  } catch (const boost::system::system_error& e) {
+    im.drop();
+    throw std::runtime_error(e.code().message());
+  }
+}
+
+}  // namespace attestd::loadgen

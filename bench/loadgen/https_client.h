@@ -1,0 +1,69 @@
+// A blocking HTTPS/1.1 client for one keep-alive connection (Boost.Beast over Asio + OpenSSL),
+// one per load-generator thread. It verifies the server certificate against a CA file and the
+// URL's host (IP SAN for a literal address), keeps the connection open between requests and, when
+// it must reconnect, resumes the TLS session so a reconnect costs no full handshake.
+//
+// Beast lives in the .cpp only: this header is plain C++ so that the tool's other files compile
+// fast. Failures (connect, TLS, I/O, timeout) throw std::runtime_error; the caller counts them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace attestd::loadgen {
+
+struct Url {
+  std::string host;  // "127.0.0.1"
+  std::string port;  // "8443"
+  // Parses "https://HOST:PORT[/]". Throws on anything else.
+  static Url parse(std::string_view text);
+};
+
+// The TLS settings every connection shares (one SSL_CTX). Thread-safe once built.
+class TlsConfig {
+ public:
+  // Trusts only `ca_file` (PEM); TLS 1.2 minimum like the server.
+  explicit TlsConfig(const std::string& ca_file);
+  ~TlsConfig();
+  TlsConfig(const TlsConfig&) = delete;
+  TlsConfig& operator=(const TlsConfig&) = delete;
+
+  struct Impl;
+  [[nodiscard]] Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+struct HttpResponse {
+  unsigned status = 0;
+  std::string body;
+};
+
+class HttpsClient {
+ public:
+  // Does not connect yet; the first request does. `tls` must outlive the client.
+  HttpsClient(const Url& url, const TlsConfig& tls);
+  ~HttpsClient();
+  HttpsClient(const HttpsClient&) = delete;
+  HttpsClient& operator=(const HttpsClient&) = delete;
+
+  // Sends one request (JSON body when not empty, bearer token when not empty) and reads the whole
+  // response. Reconnects first when the previous response closed the connection or an error broke
+  // it. Throws on transport failures, after which the next call reconnects.
+  HttpResponse request(std::string_view method, std::string_view target, std::string_view body,
+                       std::string_view bearer_token);
+
+  // Connections opened so far and how many of them resumed a TLS session.
+  [[nodiscard]] uint64_t connects() const;
+  [[nodiscard]] uint64_t resumed() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace attestd::loadgen
