@@ -25,33 +25,8 @@ cleanup() {
 trap cleanup EXIT
 cd "$work"
 
-# The swtpm TCTI uses the server port + 1 for control: find two consecutive free loopback ports.
-read -r server_port ctrl_port < <(python3 -c '
-import random, socket
-for _ in range(200):
-    port = random.randrange(20000, 60000)
-    socks = []
-    try:
-        for p in (port, port + 1):
-            s = socket.socket(); socks.append(s); s.bind(("127.0.0.1", p))
-        print(port, port + 1); break
-    except OSError:
-        pass
-    finally:
-        for s in socks: s.close()
-else:
-    raise SystemExit("no free port pair")')
-
-mkdir state
-swtpm_setup --tpm2 --tpmstate "$work/state" --pcr-banks sha256 --overwrite >/dev/null
-swtpm socket --tpm2 --tpmstate dir="$work/state" \
-  --server type=tcp,port="$server_port",bindaddr=127.0.0.1 \
-  --ctrl type=tcp,port="$ctrl_port",bindaddr=127.0.0.1 \
-  --flags not-need-init,startup-clear --pid file="$work/swtpm.pid" --daemon
-for _ in $(seq 50); do [[ -s "$work/swtpm.pid" ]] && break; sleep 0.1; done
-swtpm_pid=$(cat "$work/swtpm.pid")
-export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$server_port"
-flush() { tpm2_flushcontext -t >/dev/null; }
+source "$(dirname "$0")/../../tests/e2e/lib/swtpm.sh"
+start_swtpm "$work" sha256
 
 # Measure the log's sha256 digests into the live TPM (EV_NO_ACTION is never extended).
 "$ATTESTCTL" eventlog show "$LOG" --json |

@@ -24,37 +24,8 @@ failures=0
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-# The swtpm TCTI talks to the control channel on server port + 1, so find two consecutive free
-# loopback ports (probing by binding), which keeps parallel runs from colliding.
-read -r server_port ctrl_port < <(python3 -c '
-import random, socket
-for _ in range(200):
-    port = random.randrange(20000, 60000)
-    socks = []
-    try:
-        for p in (port, port + 1):
-            s = socket.socket()
-            socks.append(s)
-            s.bind(("127.0.0.1", p))
-        print(port, port + 1)
-        break
-    except OSError:
-        pass
-    finally:
-        for s in socks: s.close()
-else:
-    raise SystemExit("no free port pair")')
-
-mkdir state
-swtpm_setup --tpm2 --tpmstate "$work/state" --pcr-banks sha1,sha256,sha384,sha512 --overwrite >/dev/null
-swtpm socket --tpm2 --tpmstate dir="$work/state" \
-  --server type=tcp,port="$server_port",bindaddr=127.0.0.1 \
-  --ctrl type=tcp,port="$ctrl_port",bindaddr=127.0.0.1 \
-  --flags not-need-init,startup-clear --pid file="$work/swtpm.pid" --daemon
-for _ in $(seq 50); do [[ -s "$work/swtpm.pid" ]] && break; sleep 0.1; done
-swtpm_pid=$(cat "$work/swtpm.pid")
-export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$server_port"
-flush() { tpm2_flushcontext -t >/dev/null; }
+source "$(dirname "$0")/lib/swtpm.sh"
+start_swtpm "$work" sha1,sha256,sha384,sha512
 
 # Measure the real log into the live TPM: every event except EV_NO_ACTION, every bank.
 "$ATTESTCTL" eventlog show "$LOG" --json >events.json
