@@ -10,45 +10,50 @@ namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int value_of(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
+// 0-63 for the alphabet, 64 for '=', 255 for anything else: one lookup per character, since event
+// logs arrive as tens of kilobytes of base64 on the hot path.
+constexpr std::array<uint8_t, 256> make_decode_table() {
+  std::array<uint8_t, 256> t{};
+  for (auto& v : t) v = 255;
+  for (uint8_t i = 0; i < 64; ++i) t[static_cast<uint8_t>(kAlphabet[i])] = i;
+  t[static_cast<uint8_t>('=')] = 64;
+  return t;
 }
+constexpr std::array<uint8_t, 256> kDecode = make_decode_table();
 
 }  // namespace
 
 std::optional<Bytes> base64_decode(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;
-  Bytes out;
-  out.reserve(text.size() / 4 * 3);
+  Bytes out(text.size() / 4 * 3);
+  size_t o = 0;
   for (size_t i = 0; i < text.size(); i += 4) {
-    std::array<int, 4> v{};
-    size_t pad = 0;
-    for (size_t j = 0; j < 4; ++j) {
-      const char c = text[i + j];
-      if (c == '=') {
-        // Padding only in the last quantum, only at its end.
-        if (i + 4 != text.size() || j < 2) return std::nullopt;
-        ++pad;
-        v[j] = 0;
-        continue;
-      }
-      if (pad != 0) return std::nullopt;
-      v[j] = value_of(c);
-      if (v[j] < 0) return std::nullopt;
+    const uint8_t a = kDecode[static_cast<uint8_t>(text[i])];
+    const uint8_t b = kDecode[static_cast<uint8_t>(text[i + 1])];
+    const uint8_t c = kDecode[static_cast<uint8_t>(text[i + 2])];
+    const uint8_t d = kDecode[static_cast<uint8_t>(text[i + 3])];
+    if ((a | b | c | d) < 64) {  // the common case: four alphabet characters
+      const uint32_t n = (uint32_t{a} << 18) | (uint32_t{b} << 12) | (uint32_t{c} << 6) | d;
+      out[o++] = static_cast<uint8_t>(n >> 16);
+      out[o++] = static_cast<uint8_t>(n >> 8);
+      out[o++] = static_cast<uint8_t>(n);
+      continue;
     }
-    const uint32_t n = (static_cast<uint32_t>(v[0]) << 18) | (static_cast<uint32_t>(v[1]) << 12) |
-                       (static_cast<uint32_t>(v[2]) << 6) | static_cast<uint32_t>(v[3]);
-    out.push_back(static_cast<uint8_t>(n >> 16));
-    if (pad < 2) out.push_back(static_cast<uint8_t>(n >> 8));
-    if (pad < 1) out.push_back(static_cast<uint8_t>(n));
-    // Canonical form: the bits dropped by the padding must be zero.
-    if ((pad == 1 && (v[2] & 0x3) != 0) || (pad == 2 && (v[1] & 0xf) != 0)) return std::nullopt;
+    // Padding only in the last quantum, only at its end ("xx==" or "xxx="), with the bits it
+    // drops zero, so that every byte string has exactly one encoding.
+    if (i + 4 != text.size() || a >= 64 || b >= 64) return std::nullopt;
+    if (c == 64 && d == 64) {
+      if ((b & 0xf) != 0) return std::nullopt;
+      out[o++] = static_cast<uint8_t>((a << 2) | (b >> 4));
+    } else if (c < 64 && d == 64) {
+      if ((c & 0x3) != 0) return std::nullopt;
+      out[o++] = static_cast<uint8_t>((a << 2) | (b >> 4));
+      out[o++] = static_cast<uint8_t>(((b & 0xf) << 4) | (c >> 2));
+    } else {
+      return std::nullopt;
+    }
   }
+  out.resize(o);
   return out;
 }
 
