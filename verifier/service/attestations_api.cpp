@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <openssl/sha.h>
 
-#include <charconv>
 
 #include "api_context.h"
 #include "attestd/evidence/digest.h"
@@ -16,6 +15,7 @@
 #include "attestd/evidence/tpm/public_key.h"
 #include "attestd/evidence/tpm/quote.h"
 #include "attestd/policy/appraisal.h"
+#include "attestd/policy/pcr_json.h"
 #include "attestd/policy/policy_document.h"
 #include "attestd/policy/reasons.h"
 #include "attestd/policy/reference_set.h"
@@ -51,31 +51,6 @@ std::chrono::system_clock::time_point to_system(store::Timestamp t) {
       std::chrono::duration_cast<std::chrono::system_clock::duration>(t.time_since_epoch()));
 }
 
-// {"sha256": {"0": "<hex>"}} → PcrValues.
-std::expected<evidence::PcrValues, Problem> pcrs_from(const nlohmann::json& j) {
-  if (!j.is_object()) return std::unexpected(bad_body("\"tpm.pcrs\" must be an object of banks"));
-  evidence::PcrValues out;
-  for (const auto& [bank_name, bank] : j.items()) {
-    const auto alg = evidence::hash_alg_from_name(bank_name);
-    if (!alg || !bank.is_object()) return std::unexpected(bad_body(fmt::format("bad PCR bank \"{}\"", bank_name)));
-    for (const auto& [index_text, value] : bank.items()) {
-      uint32_t index = 0;
-      const auto [p, ec] = std::from_chars(index_text.data(), index_text.data() + index_text.size(), index);
-      if (ec != std::errc() || p != index_text.data() + index_text.size() || index >= evidence::kPcrCount) {
-        return std::unexpected(bad_body(fmt::format("bad PCR index \"{}\"", index_text)));
-      }
-      std::optional<std::basic_string<uint8_t>> bytes;
-      if (value.is_string()) bytes = evidence::from_hex(value.get_ref<const std::string&>());
-      if (!bytes || bytes->size() != evidence::digest_size(*alg)) {
-        return std::unexpected(bad_body(fmt::format("PCR {}:{} must be {} bytes of hex", bank_name, index,
-                                                    evidence::digest_size(*alg))));
-      }
-      out[*alg][index] = evidence::Digest(std::span<const uint8_t>(bytes->data(), bytes->size()));
-    }
-  }
-  return out;
-}
-
 store::Verdict to_store(policy::Verdict v) {
   switch (v) {
     case policy::Verdict::affirming: return store::Verdict::affirming;
@@ -109,8 +84,8 @@ std::expected<policy::TpmClaims, Problem> verify_tpm(const nlohmann::json& t, co
   if (!log) return std::unexpected(log.error());
   const auto pcrs_it = t.find("pcrs");
   if (pcrs_it == t.end()) return std::unexpected(bad_body("\"tpm.pcrs\" is required"));
-  auto pcrs = pcrs_from(*pcrs_it);
-  if (!pcrs) return std::unexpected(pcrs.error());
+  auto pcrs = policy::pcr_values_from_json(*pcrs_it);
+  if (!pcrs) return std::unexpected(bad_body("\"tpm.pcrs\": " + pcrs.error()));
   digests["tpm.quote"] = sha256_hex(**quote);
   digests["tpm.signature"] = sha256_hex(**sig);
 
