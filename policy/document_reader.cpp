@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "attestd/evidence/digest.h"
+#include "attestd/evidence/json_depth.h"
 
 namespace attestd::policy {
 
@@ -28,35 +29,6 @@ namespace attestd::policy::detail {
 
 namespace {
 
-// The deepest nesting of objects and arrays in `text`, counting only brackets outside strings.
-// Malformed text may give any number here; the parser rejects it afterwards.
-size_t nesting_depth(std::string_view text) {
-  size_t depth = 0;
-  size_t deepest = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      deepest = std::max(deepest, ++depth);
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 std::string where(const std::string& pointer) { return pointer.empty() ? std::string("(document)") : pointer; }
 
 bool is_hex_digit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
@@ -64,7 +36,7 @@ bool is_hex_digit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= '
 }  // namespace
 
 std::expected<nlohmann::json, evidence::Error> parse_json_text(std::string_view text, std::string_view malformed_id) {
-  if (nesting_depth(text) > kMaxDocumentDepth) {
+  if (evidence::json_nesting_depth(text) > kMaxDocumentDepth) {
     return std::unexpected(evidence::Error{
         malformed_id, fmt::format("(document): objects and arrays nest deeper than {} levels", kMaxDocumentDepth)});
   }

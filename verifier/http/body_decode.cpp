@@ -11,45 +11,13 @@
 #include <fmt/format.h>
 
 #include "attestd/evidence/byte_reader.h"
+#include "attestd/evidence/json_depth.h"
 #include "attestd/server/request.h"
 
 namespace attestd::server {
 namespace {
 
 using evidence::ByteReader;
-
-// Depth of the deepest array/object of a JSON text, counting brackets outside strings. Does
-// not validate: the parser does that afterwards. Returns false once `max_depth` is exceeded.
-bool json_depth_within(std::string_view text, size_t max_depth) {
-  size_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"': in_string = true; break;
-      case '[':
-      case '{':
-        if (++depth > max_depth) return false;
-        break;
-      case ']':
-      case '}':
-        if (depth > 0) --depth;
-        break;
-      default: break;
-    }
-  }
-  return true;
-}
 
 enum class CborScan { ok, malformed, too_deep };
 
@@ -172,7 +140,7 @@ std::expected<nlohmann::json, Problem> Request::body_json() const {
   const bool is_json = type == "application/json" || type.ends_with("+json");
   const bool is_cbor = type == "application/cbor" || type.ends_with("+cbor");
   if (is_json) {
-    if (!json_depth_within(body, max_nesting_depth)) {
+    if (evidence::json_nesting_depth(body) > max_nesting_depth) {
       return bad_body("http.body.too_deep", fmt::format("JSON nested deeper than {} levels", max_nesting_depth));
     }
     try {
