@@ -3,6 +3,9 @@
 // PostgreSQL migration list can mirror it; triggers are SQLite's dialect.
 #include "migrations.h"
 
+#include "migration_v2_audit_chain.h"
+#include "migration_v3_key_store.h"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -149,6 +152,8 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 
 
 constexpr std::array kMigrations = {
     Migration{1, kV1},
+    Migration{2, kV2AuditChain},
+    Migration{3, kV3KeyStore},
 };
 
 constexpr std::string_view kCreateVersionTable =
