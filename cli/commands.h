@@ -11,5 +11,6 @@ void add_quote_commands(CLI::App& app, int& exit_code);
 void add_gpu_commands(CLI::App& app, int& exit_code);
 void add_spdm_commands(CLI::App& app, int& exit_code);
 void add_admin_commands(CLI::App& app, int& exit_code);
+void add_hosts_commands(CLI::App& app, int& exit_code);
 
 }  // namespace attestd::cli

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   attestd::cli::add_gpu_commands(app, exit_code);
   attestd::cli::add_spdm_commands(app, exit_code);
   attestd::cli::add_admin_commands(app, exit_code);
+  attestd::cli::add_hosts_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -32,12 +32,16 @@
 #include <sstream>
 #include <thread>
 
-#include "https_client.h"
+#include "attestd/client/https_client.h"
 #include "sim_host.h"
 
 namespace {
 
 using namespace attestd::loadgen;
+using attestd::client::HttpResponse;
+using attestd::client::HttpsClient;
+using attestd::client::TlsConfig;
+using attestd::client::Url;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 

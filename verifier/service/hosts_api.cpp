@@ -1,5 +1,7 @@
-// POST /v1/hosts, GET /v1/hosts/{id}, POST /v1/tpm-roots (admin).
+// POST /v1/hosts, GET /v1/hosts[?after=&limit=], GET and PATCH /v1/hosts/{id}, POST /v1/tpm-roots.
 #include <fmt/format.h>
+
+#include <charconv>
 
 #include "api_context.h"
 #include "attestd/evidence/digest.h"
@@ -80,6 +82,59 @@ HandlerResult get_host(ApiContext& ctx, const Request& request) {
   return Response::json(200, host_json(*host));
 }
 
+// Pages of at most `limit` hosts; `next` is the cursor for the following page, absent on the last.
+HandlerResult list_hosts(ApiContext& ctx, const Request& request) {
+  auto scope = ctx.scope(request);
+  if (!scope) return std::unexpected(scope.error());
+  int64_t limit = 100;
+  if (auto l = request.query_param("limit")) {
+    int64_t v = 0;
+    const auto [end, ec] = std::from_chars(l->data(), l->data() + l->size(), v);
+    if (ec != std::errc() || end != l->data() + l->size() || v < 1 || v > 1000) {
+      return std::unexpected(Problem::bad_request("api.query_invalid", "limit must be an integer from 1 to 1000"));
+    }
+    limit = v;
+  }
+  auto hosts = ctx.store->list_hosts(*scope, request.query_param("after"), limit);
+  if (!hosts) return std::unexpected(store_problem(hosts.error()));
+  nlohmann::json out = {{"hosts", nlohmann::json::array()}};
+  for (const auto& h : *hosts) out["hosts"].push_back(host_json(h));
+  if (static_cast<int64_t>(hosts->size()) == limit) out["next"] = hosts->back().host_id;
+  return Response::json(200, out);
+}
+
+// {policy?: name | null, labels?: {..}}: binds the host to a policy by name (null: by labels).
+HandlerResult update_host(ApiContext& ctx, const Request& request) {
+  auto scope = ctx.scope(request);
+  if (!scope) return std::unexpected(scope.error());
+  auto body = body_object(request);
+  if (!body) return std::unexpected(body.error());
+  store::HostUpdate update;
+  for (const auto& [key, value] : body->items()) {
+    if (key == "policy") {
+      if (value.is_null()) {
+        update.policy_name = std::optional<std::string>();
+      } else if (value.is_string() && !value.get_ref<const std::string&>().empty()) {
+        update.policy_name = std::optional<std::string>(value.get<std::string>());
+      } else {
+        return std::unexpected(bad_body("\"policy\" must be a policy name or null"));
+      }
+    } else if (key == "labels") {
+      if (!value.is_object()) return std::unexpected(bad_body("\"labels\" must be an object of strings"));
+      for (const auto& [k, v] : value.items()) {
+        if (!v.is_string()) return std::unexpected(bad_body(fmt::format("label \"{}\" must be a string", k)));
+      }
+      update.labels = value;
+    } else {
+      return std::unexpected(bad_body(fmt::format("unknown field \"{}\"", key)));
+    }
+  }
+  if (!update.policy_name && !update.labels) return std::unexpected(bad_body("nothing to change: give policy or labels"));
+  auto updated = ctx.store->update_host(*scope, *request.param("id"), update, ctx.request_context(request));
+  if (!updated) return std::unexpected(store_problem(updated.error()));
+  return Response::json(200, host_json(*updated));
+}
+
 // A TPM manufacturer root (or intermediate) the tenant trusts for EK certificates.
 HandlerResult add_tpm_root(ApiContext& ctx, const Request& request) {
   auto scope = ctx.scope(request);
@@ -110,8 +165,10 @@ void add_host_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server:
   using server::Role;
   const auto admin = server::Access::roles({Role::admin});
   routes.push_back({Method::post, "/v1/hosts", admin, [ctx](const Request& r) { return create_host(*ctx, r); }});
-  routes.push_back({Method::get, "/v1/hosts/{id}", server::Access::roles({Role::admin, Role::auditor}),
-                    [ctx](const Request& r) { return get_host(*ctx, r); }});
+  const auto readers = server::Access::roles({Role::admin, Role::auditor});
+  routes.push_back({Method::get, "/v1/hosts", readers, [ctx](const Request& r) { return list_hosts(*ctx, r); }});
+  routes.push_back({Method::get, "/v1/hosts/{id}", readers, [ctx](const Request& r) { return get_host(*ctx, r); }});
+  routes.push_back({Method::patch, "/v1/hosts/{id}", admin, [ctx](const Request& r) { return update_host(*ctx, r); }});
   routes.push_back({Method::post, "/v1/tpm-roots", admin, [ctx](const Request& r) { return add_tpm_root(*ctx, r); }});
 }
 

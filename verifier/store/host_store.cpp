@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 
+#include <algorithm>
+
 #include "audit_log.h"
 #include "ids.h"
 #include "json_text.h"
@@ -72,9 +74,14 @@ Result<Host> SqliteStore::get_host(const TenantScope& scope, std::string_view ho
   return readers_->with([&](Connection& c) { return read_host(c, scope, host_id); });
 }
 
-Result<std::vector<Host>> SqliteStore::list_hosts(const TenantScope& scope) {
+Result<std::vector<Host>> SqliteStore::list_hosts(const TenantScope& scope, std::optional<std::string_view> after,
+                                                  int64_t limit) {
+  limit = std::clamp<int64_t>(limit, 1, 1000);
   return readers_->with([&](Connection& c) -> Result<std::vector<Host>> {
-    auto q = c.select(std::string(kHostColumns) + "WHERE tenant_id = ? ORDER BY host_id", scope.tenant_id());
+    // The primary key (tenant_id, host_id) serves both the filter and the order.
+    auto q = c.select(std::string(kHostColumns) + "WHERE tenant_id = ?1 AND (?2 IS NULL OR host_id > ?2) "
+                                                  "ORDER BY host_id LIMIT ?3",
+                      scope.tenant_id(), after, limit);
     if (!q) return std::unexpected(std::move(q.error()));
     std::vector<Host> out;
     for (;;) {
@@ -85,6 +92,36 @@ Result<std::vector<Host>> SqliteStore::list_hosts(const TenantScope& scope) {
       if (!host) return std::unexpected(std::move(host.error()));
       out.push_back(std::move(*host));
     }
+  });
+}
+
+Result<Host> SqliteStore::update_host(const TenantScope& scope, std::string_view host_id, const HostUpdate& update,
+                                      const RequestContext& ctx) {
+  std::optional<std::string> labels_text;
+  if (update.labels) {
+    if (!update.labels->is_object()) return fail(StoreErrorCode::invalid_argument, "host labels must be a JSON object");
+    for (const auto& [k, v] : update.labels->items()) {
+      if (!v.is_string()) return fail(StoreErrorCode::invalid_argument, fmt::format("label '{}' is not a string", k));
+    }
+    auto text = dump_json(*update.labels, "host labels");
+    if (!text) return std::unexpected(std::move(text.error()));
+    labels_text = std::move(*text);
+  }
+  return writer_->run([&](Connection& c) -> Result<Host> {
+    auto before = read_host(c, scope, host_id);
+    if (!before) return std::unexpected(std::move(before.error()));
+    const std::optional<std::string> policy = update.policy_name ? *update.policy_name : before->policy_name;
+    auto updated = c.execute("UPDATE hosts SET policy_name = ?, labels = COALESCE(?, labels) "
+                             "WHERE tenant_id = ? AND host_id = ?",
+                             policy, labels_text, scope.tenant_id(), host_id);
+    if (!updated) return std::unexpected(std::move(updated.error()));
+    auto as_json = [](const std::optional<std::string>& p) { return p ? nlohmann::json(*p) : nlohmann::json(nullptr); };
+    nlohmann::json details = {{"policy", {{"from", as_json(before->policy_name)}, {"to", as_json(policy)}}}};
+    if (update.labels) details["labels"] = {{"from", before->labels}, {"to", *update.labels}};
+    AuditEvent event{"host.update", fmt::format("host:{}", host_id), std::move(details)};
+    auto audited = append_audit_row(c, scope.tenant_id(), scope.actor(), event, ctx);
+    if (!audited) return std::unexpected(std::move(audited.error()));
+    return read_host(c, scope, host_id);
   });
 }
 

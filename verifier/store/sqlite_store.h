@@ -40,7 +40,10 @@ class SqliteStore final : public Store {
 
   Result<Host> create_host(const TenantScope& scope, const NewHost& host, const RequestContext& ctx) override;
   Result<Host> get_host(const TenantScope& scope, std::string_view host_id) override;
-  Result<std::vector<Host>> list_hosts(const TenantScope& scope) override;
+  Result<std::vector<Host>> list_hosts(const TenantScope& scope, std::optional<std::string_view> after,
+                                       int64_t limit) override;
+  Result<Host> update_host(const TenantScope& scope, std::string_view host_id, const HostUpdate& update,
+                           const RequestContext& ctx) override;
   Result<Enrollment> begin_enrollment(const TenantScope& scope, std::string_view host_id,
                                       const NewEnrollment& enrollment, const RequestContext& ctx) override;
   Result<Host> activate_enrollment(const TenantScope& scope, std::string_view host_id, std::string_view enrollment_id,

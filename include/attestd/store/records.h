@@ -98,6 +98,12 @@ struct Host {
 };
 
 // A pending credential activation: MakeCredential wrapped a secret to the EK for this AK.
+// A change to a host's appraisal binding. Absent members stay as they are.
+struct HostUpdate {
+  std::optional<std::optional<std::string>> policy_name;  // set (a name) or clear (nullopt inside)
+  std::optional<nlohmann::json> labels;                   // replaces every label
+};
+
 struct NewEnrollment {
   Sha256 secret_sha256{};  // SHA-256 of the secret the host must recover with ActivateCredential
   Bytes ak_public;         // the AK the blob was made for; installed on the host by activation

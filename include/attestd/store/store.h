@@ -96,7 +96,15 @@ class Store {
   // conflict when the tenant already has this host id; invalid_argument for an empty id.
   virtual Result<Host> create_host(const TenantScope& scope, const NewHost& host, const RequestContext& ctx) = 0;
   virtual Result<Host> get_host(const TenantScope& scope, std::string_view host_id) = 0;
-  virtual Result<std::vector<Host>> list_hosts(const TenantScope& scope) = 0;
+  // The tenant's hosts ordered by host id, those after `after` (exclusive) when given, at most
+  // `limit` (clamped to 1..1000): page through a large fleet with the last id of each page.
+  virtual Result<std::vector<Host>> list_hosts(const TenantScope& scope, std::optional<std::string_view> after = {},
+                                               int64_t limit = 1000) = 0;
+  // Changes the host's policy binding (a name, or none to select by labels) and, when given, its
+  // labels, with an audit row. not_found for an unknown host; invalid_argument for labels that are
+  // not an object of strings.
+  virtual Result<Host> update_host(const TenantScope& scope, std::string_view host_id, const HostUpdate& update,
+                                   const RequestContext& ctx) = 0;
 
   // Records a pending credential activation for an existing host. not_found for an unknown host.
   virtual Result<Enrollment> begin_enrollment(const TenantScope& scope, std::string_view host_id,

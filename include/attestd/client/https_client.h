@@ -1,5 +1,5 @@
 // A blocking HTTPS/1.1 client for one keep-alive connection (Boost.Beast over Asio + OpenSSL),
-// one per load-generator thread. It verifies the server certificate against a CA file and the
+// one per thread: attestctl, the load generator and the agent talk to attestd through it. It verifies the server certificate against a CA file and the
 // URL's host (IP SAN for a literal address), keeps the connection open between requests and, when
 // it must reconnect, resumes the TLS session so a reconnect costs no full handshake.
 //
@@ -12,19 +12,20 @@
 #include <string>
 #include <string_view>
 
-namespace attestd::loadgen {
+namespace attestd::client {
 
 struct Url {
   std::string host;  // "127.0.0.1"
   std::string port;  // "8443"
-  // Parses "https://HOST:PORT[/]". Throws on anything else.
+  // Parses "https://HOST[:PORT][/]" (port 443 when absent). Throws on anything else.
   static Url parse(std::string_view text);
 };
 
 // The TLS settings every connection shares (one SSL_CTX). Thread-safe once built.
 class TlsConfig {
  public:
-  // Trusts only `ca_file` (PEM); TLS 1.2 minimum like the server.
+  // Trusts only `ca_file` (PEM), or the system's trust store when it is empty; TLS 1.2 minimum
+  // like the server.
   explicit TlsConfig(const std::string& ca_file);
   ~TlsConfig();
   TlsConfig(const TlsConfig&) = delete;
@@ -39,6 +40,7 @@ class TlsConfig {
 
 struct HttpResponse {
   unsigned status = 0;
+  std::string content_type;
   std::string body;
 };
 
@@ -50,11 +52,11 @@ class HttpsClient {
   HttpsClient(const HttpsClient&) = delete;
   HttpsClient& operator=(const HttpsClient&) = delete;
 
-  // Sends one request (JSON body when not empty, bearer token when not empty) and reads the whole
+  // Sends one request (body with `content_type` when not empty, bearer token when not empty) and reads the whole
   // response. Reconnects first when the previous response closed the connection or an error broke
   // it. Throws on transport failures, after which the next call reconnects.
   HttpResponse request(std::string_view method, std::string_view target, std::string_view body,
-                       std::string_view bearer_token);
+                       std::string_view bearer_token, std::string_view content_type = "application/json");
 
   // Connections opened so far and how many of them resumed a TLS session.
   [[nodiscard]] uint64_t connects() const;
@@ -66,4 +68,4 @@ class HttpsClient {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace attestd::loadgen
+}  // namespace attestd::client

@@ -1,4 +1,4 @@
-#include "https_client.h"
+#include "attestd/client/https_client.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -29,7 +29,7 @@
 #include <boost/beast/http.hpp>
 #pragma GCC diagnostic pop
 
-namespace attestd::loadgen {
+namespace attestd::client {
 
 namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
@@ -55,15 +55,32 @@ struct SessionFree {
 
 Url Url::parse(std::string_view text) {
   constexpr std::string_view kScheme = "https://";
-  if (!text.starts_with(kScheme)) throw std::runtime_error("--url must start with https://");
+  if (!text.starts_with(kScheme)) throw std::runtime_error("the URL must start with https://");
   text.remove_prefix(kScheme.size());
   if (text.ends_with('/')) text.remove_suffix(1);
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon + 1 == text.size()) throw std::runtime_error("--url needs a port");
+  if (text.empty()) throw std::runtime_error("the URL has no host");
   Url u;
-  u.host = std::string(text.substr(0, colon));
-  u.port = std::string(text.substr(colon + 1));
-  if (u.host.starts_with('[') && u.host.ends_with(']')) u.host = u.host.substr(1, u.host.size() - 2);
+  std::string_view rest;
+  if (text.front() == '[') {  // IPv6 literal: [addr][:port]
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) throw std::runtime_error("unterminated IPv6 address in the URL");
+    u.host = std::string(text.substr(1, close - 1));
+    rest = text.substr(close + 1);
+  } else {
+    const auto colon = text.find(':');
+    u.host = std::string(text.substr(0, colon));
+    if (colon != std::string_view::npos) rest = text.substr(colon);
+  }
+  if (rest.empty()) {
+    u.port = "443";
+  } else {
+    if (rest.front() != ':') throw std::runtime_error("unexpected characters after the URL's host");
+    u.port = std::string(rest.substr(1));
+  }
+  if (u.host.empty()) throw std::runtime_error("the URL has no host");
+  if (u.port.empty() || u.port.find_first_not_of("0123456789") != std::string::npos) {
+    throw std::runtime_error("the URL's port is not a number");
+  }
   return u;
 }
 
@@ -77,8 +94,13 @@ TlsConfig::TlsConfig(const std::string& ca_file) : impl_(std::make_unique<Impl>(
                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
   ctx.set_verify_mode(ssl::verify_peer);
   boost::system::error_code ec;
-  ctx.load_verify_file(ca_file, ec);
-  if (ec) throw std::runtime_error("cannot load --cacert " + ca_file + ": " + ec.message());
+  if (ca_file.empty()) {
+    ctx.set_default_verify_paths(ec);
+    if (ec) throw std::runtime_error("cannot load the system trust store: " + ec.message());
+  } else {
+    ctx.load_verify_file(ca_file, ec);
+    if (ec) throw std::runtime_error("cannot load CA file " + ca_file + ": " + ec.message());
+  }
   // Client-side session cache so that SSL_get1_session hands out resumable sessions.
   SSL_CTX_set_session_cache_mode(ctx.native_handle(), SSL_SESS_CACHE_CLIENT);
 }
@@ -145,7 +167,7 @@ uint64_t HttpsClient::connects() const { return impl_->connects; }
 uint64_t HttpsClient::resumed() const { return impl_->resumed; }
 
 HttpResponse HttpsClient::request(std::string_view method, std::string_view target, std::string_view body,
-                                  std::string_view bearer_token) {
+                                  std::string_view bearer_token, std::string_view content_type) {
   Impl& im = *impl_;
   try {
     if (!im.stream) im.connect();
@@ -156,7 +178,8 @@ HttpResponse HttpsClient::request(std::string_view method, std::string_view targ
     req.append(":").append(im.url.port).append("\r\n");
     if (!bearer_token.empty()) req.append("Authorization: Bearer ").append(bearer_token).append("\r\n");
     if (!body.empty() || method == "POST" || method == "PUT") {
-      req.append("Content-Type: application/json\r\nContent-Length: ").append(std::to_string(body.size()));
+      req.append("Content-Type: ").append(content_type).append("\r\nContent-Length: ");
+      req.append(std::to_string(body.size()));
       req.append("\r\n");
     }
     req.append("\r\n").append(body);
@@ -167,7 +190,7 @@ HttpResponse HttpsClient::request(std::string_view method, std::string_view targ
     http::read(*im.stream, im.buffer, parser);
     auto res = parser.release();
     if (!im.session) im.session.reset(SSL_get1_session(im.stream->native_handle()));
-    HttpResponse out{res.result_int(), std::move(res.body())};
+    HttpResponse out{res.result_int(), std::string(res[http::field::content_type]), std::move(res.body())};
     if (!res.keep_alive()) im.drop();
     return out;
   } catch (const boost::system::system_error& e) {
@@ -176,4 +199,4 @@ HttpResponse HttpsClient::request(std::string_view method, std::string_view targ
   }
 }
 
-}  // namespace attestd::loadgen
+}  // namespace attestd::client
