@@ -197,10 +197,11 @@ class HostsCommands(unittest.TestCase):
     def test_a_wrong_token_is_refused_by_the_server(self):
         bad = self.work / "bad.token"
         bad.write_text("not-a-token\n")
-        code, _, err = subprocess.run([ATTESTCTL, "hosts", "list", "--server", self.server.url, "--token-file",
-                                       str(bad), "--cacert", str(self.server.cacert)],
-                                      capture_output=True, text=True).returncode, None, None
-        self.assertEqual(code, 1)
+        p = subprocess.run([ATTESTCTL, "hosts", "list", "--server", self.server.url, "--token-file", str(bad),
+                            "--cacert", str(self.server.cacert)], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("HTTP 401", p.stderr)
+        self.assertEqual(p.stdout, "")
 
     def test_an_untrusted_server_certificate_is_refused(self):
         other = self.work / "other.crt"
