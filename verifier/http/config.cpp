@@ -102,7 +102,7 @@ std::expected<Config, std::string> parse_config(std::string_view json_text) {
     return Error(fmt::format("config: malformed JSON: {}", e.what()));
   }
   Config c;
-  if (auto r = only_known(doc, "config", {"listen", "threads", "tls", "limits", "timeouts", "attestation"}); !r) {
+  if (auto r = only_known(doc, "config", {"listen", "threads", "handler_threads", "tls", "limits", "timeouts", "attestation", "audit", "key_encryption_key"}); !r) {
     return Error(r.error());
   }
   if (auto it = doc.find("listen"); it != doc.end()) {
@@ -112,6 +112,7 @@ std::expected<Config, std::string> parse_config(std::string_view json_text) {
     c.listen = *l;
   }
   if (auto r = read_uint(doc, "", "threads", 0, 1024, c.threads); !r) return Error(r.error());
+  if (auto r = read_uint(doc, "", "handler_threads", 0, 4096, c.handler_threads); !r) return Error(r.error());
 
   if (auto it = doc.find("tls"); it != doc.end()) {
     if (auto r = only_known(*it, "tls", {"certificate", "private_key"}); !r) return Error(r.error());

@@ -52,13 +52,23 @@ struct Server::Impl {
   Impl(Config config, ServerDeps deps, std::shared_ptr<ssl::context> tls)
       : state(std::move(config), std::move(deps.router), std::move(deps.metrics), std::move(deps.request_ids),
               std::move(tls)),
+        handler_pool(handler_threads(state.config)),
         acceptor(net::make_strand(ioc)),
         grace_timer(acceptor.get_executor()),
-        retry_timer(acceptor.get_executor()) {}
+        retry_timer(acceptor.get_executor()) {
+    state.handler_pool = &handler_pool;
+  }
+
+  static size_t handler_threads(const Config& c) {
+    if (c.handler_threads != 0) return c.handler_threads;
+    return 16 * std::max(1U, std::thread::hardware_concurrency());
+  }
 
   // Declared first, destroyed last: sessions destroyed with the io_context still use it.
   ServerState state;
   net::io_context ioc;
+  // After ioc: destroyed (joined) first, so a finishing handler can still post to its session.
+  net::thread_pool handler_pool;
   tcp::acceptor acceptor;
   net::steady_timer grace_timer;  // bounds the graceful part of stop()
   net::steady_timer retry_timer;  // backs off after accept errors (EMFILE) instead of spinning
@@ -252,6 +262,9 @@ void Server::wait() {
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
+  // The I/O workers return only when no handler is pending (each holds a work guard), unless a
+  // forced stop cut the grace short; either way no handler may outlive the server.
+  impl_->handler_pool.join();
 }
 
 std::expected<void, std::string> Server::reload_tls() { return impl_->reload(); }

@@ -39,6 +39,8 @@ struct ServerState {
         metrics(*metrics_registry) {}
 
   const Config config;
+  // Where handlers run (Server::Impl owns it; it outlives every session's pending handler).
+  net::thread_pool* handler_pool = nullptr;
   const std::shared_ptr<const Router> router;
   const std::shared_ptr<MetricsRegistry> metrics_registry;
   const std::shared_ptr<RequestIdSource> request_ids;

@@ -193,13 +193,22 @@ void Session::handle_request() {
   req.request_id = request_id_;
   req.max_nesting_depth = state_.config.max_nesting_depth;
 
-  // The handler runs here, on this worker thread: handlers are synchronous and the store is
-  // thread-safe, so a slow handler delays only the connections queued on this thread.
-  Response response = state_.router->dispatch(req);
-  const bool keep_alive = raw.keep_alive() && !state_.stopping.load();
-  metric_route_ = req.route_pattern.empty() ? std::string("none") : std::string(req.route_pattern);
-  metric_method_ = std::string(to_string(req.method));
-  send(std::move(response), keep_alive, metric_route_, metric_method_);
+  // Handlers are synchronous and may wait for the database (a group commit, a busy reader), so
+  // they run on the handler pool, not on this I/O thread: its other connections keep moving, and
+  // the requests waiting together make the commit batches. The work guard keeps the I/O workers
+  // (and with them a graceful stop) waiting for the answer.
+  net::post(*state_.handler_pool, [self = shared_from_this(), req = std::move(req), keep_alive = raw.keep_alive(),
+                                   guard = net::make_work_guard(stream_.get_executor())]() mutable {
+    Response response = self->state_.router->dispatch(req);
+    std::string route = req.route_pattern.empty() ? std::string("none") : std::string(req.route_pattern);
+    net::post(self->stream_.get_executor(), [self, response = std::move(response), route = std::move(route),
+                                             method = req.method, keep_alive, guard = std::move(guard)]() mutable {
+      self->metric_route_ = std::move(route);
+      self->metric_method_ = std::string(to_string(method));
+      const bool keep = keep_alive && !self->state_.stopping.load();
+      self->send(std::move(response), keep, self->metric_route_, self->metric_method_);
+    });
+  });
 }
 
 void Session::send_error(int status, std::string reason_id, std::string detail) {

@@ -22,6 +22,10 @@ struct ListenAddress {
 struct Config {
   ListenAddress listen;
   unsigned threads = 0;  // worker threads; 0 = std::thread::hardware_concurrency()
+  // Threads that run route handlers, apart from the I/O workers: a handler waiting for its
+  // group commit must not stall the connections of its I/O thread, and the more requests wait
+  // together, the larger the batch. 0 = 16 per core.
+  unsigned handler_threads = 0;
 
   // Relative paths are taken relative to the data directory (resolve_paths).
   std::filesystem::path tls_certificate = "tls/server.crt";
