@@ -79,9 +79,57 @@ TEST(BodyDecode, MalformedCborIsRefused) {
   EXPECT_EQ(reason(with_body("application/cbor", bytes({0xC1, 0x01})).body_json()), "http.body.malformed_cbor");
 }
 
+TEST(BodyDecode, JsonDuplicateKeysAreRefusedAtEveryLevel) {
+  // Two readers of one body must never see different values: no "last one wins".
+  for (const char* body : {R"({"a": 1, "a": 2})", R"({"x": {"k": "1", "k": "1"}})", R"([{"q": 1, "q": 1}])"}) {
+    auto r = with_body("application/json", body).body_json();
+    ASSERT_FALSE(r) << body;
+    EXPECT_EQ(reason(r), "http.body.malformed_json") << body;
+    EXPECT_NE(r.error().detail.find("duplicate key"), std::string::npos) << r.error().detail;
+  }
+  EXPECT_TRUE(with_body("application/json", R"({"a": {"k": 1}, "b": {"k": 1}})").body_json());
+}
+
+TEST(BodyDecode, JsonValuesKeepTheirTypes) {
+  auto r = with_body("application/json",
+                     R"({"i": -9223372036854775808, "u": 18446744073709551615, "d": 0.5, "e": 1e3, "t": true,)"
+                     R"( "n": null, "s": "\u00e9\n\"", "a": [], "o": {}})")
+               .body_json();
+  ASSERT_TRUE(r) << r.error().detail;
+  EXPECT_TRUE((*r)["i"].is_number_integer());
+  // The same integer model as nlohmann's own parser: non-negative integers are unsigned.
+  EXPECT_EQ(with_body("application/json", R"({"v": 1, "w": -1})").body_json().value(), json::parse(R"({"v": 1, "w": -1})"));
+  EXPECT_TRUE(with_body("application/json", R"({"v": 1})").body_json().value()["v"].is_number_unsigned());
+  EXPECT_EQ((*r)["i"].get<int64_t>(), INT64_MIN);
+  EXPECT_EQ((*r)["u"].get<uint64_t>(), UINT64_MAX);
+  EXPECT_EQ((*r)["d"].get<double>(), 0.5);
+  EXPECT_EQ((*r)["e"].get<double>(), 1000.0);
+  EXPECT_EQ((*r)["t"], true);
+  EXPECT_TRUE((*r)["n"].is_null());
+  EXPECT_EQ((*r)["s"], "\u00e9\n\"");
+  EXPECT_EQ((*r)["a"], json::array());
+  EXPECT_EQ((*r)["o"], json::object());
+  // Integers beyond 64 bits are not silently turned into doubles.
+  EXPECT_EQ(reason(with_body("application/json", R"({"big": 18446744073709551616})").body_json()),
+            "http.body.malformed_json");
+}
+
+TEST(BodyDecode, LargeJsonBodiesParseLikeSmallOnes) {
+  // Beyond the per-thread parser's capacity a body gets its own parser: same result.
+  const std::string big(300'000, 'A');
+  auto r = with_body("application/json", R"({"event_log": ")" + big + R"(", "n": 1})").body_json();
+  ASSERT_TRUE(r) << r.error().detail;
+  EXPECT_EQ((*r)["event_log"].get_ref<const std::string&>().size(), big.size());
+  // And a small one on the same thread afterwards still works.
+  EXPECT_EQ(with_body("application/json", R"({"n": 2})").body_json().value()["n"], 2);
+}
+
 TEST(BodyDecode, MalformedJsonAndWrongTypes) {
   EXPECT_EQ(reason(with_body("application/json", "{").body_json()), "http.body.malformed_json");
   EXPECT_EQ(reason(with_body("application/json", "\"\xff\"").body_json()), "http.body.malformed_json");
+  for (const char* b : {"", " ", "{} {}", "{\"a\": 1,}", "[1 2]", "{\"a\" 1}", "nul", "01", "\"\\x\"", "'a'"}) {
+    EXPECT_EQ(reason(with_body("application/json", b).body_json()), "http.body.malformed_json") << b;
+  }
   auto r = with_body("text/plain", "x").body_json();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().status, 415);

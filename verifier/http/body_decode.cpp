@@ -1,6 +1,7 @@
 // Request::body_json: JSON and CBOR bodies into one nlohmann::json model.
 //
-// Both decoders are guarded by a nesting pre-scan: nlohmann's CBOR reader recurses per level,
+// JSON is parsed by simdjson (json_decode.h), CBOR by nlohmann. Both decoders are guarded by a
+// nesting pre-scan: nlohmann's CBOR reader recurses per level,
 // and copying or destroying a deep json value recurses too, so a 1 MiB body of nested arrays
 // would overflow a worker's stack. The scans are iterative and bound the depth before decoding.
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include "attestd/evidence/byte_reader.h"
 #include "attestd/evidence/json_depth.h"
 #include "attestd/server/request.h"
+#include "json_decode.h"
 
 namespace attestd::server {
 namespace {
@@ -143,11 +145,9 @@ std::expected<nlohmann::json, Problem> Request::body_json() const {
     if (evidence::json_nesting_depth(body) > max_nesting_depth) {
       return bad_body("http.body.too_deep", fmt::format("JSON nested deeper than {} levels", max_nesting_depth));
     }
-    try {
-      return nlohmann::json::parse(body);
-    } catch (const nlohmann::json::exception& e) {
-      return bad_body("http.body.malformed_json", fmt::format("malformed JSON body: {}", e.what()));
-    }
+    auto doc = detail::decode_json(body, max_nesting_depth);
+    if (!doc) return bad_body("http.body.malformed_json", std::move(doc.error()));
+    return std::move(*doc);
   }
   if (is_cbor) {
     std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(body.data()), body.size());
