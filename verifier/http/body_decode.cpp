@@ -1,9 +1,9 @@
 // Request::body_json: JSON and CBOR bodies into one nlohmann::json model.
 //
-// JSON is parsed by simdjson (json_decode.h), CBOR by nlohmann. Both decoders are guarded by a
-// nesting pre-scan: nlohmann's CBOR reader recurses per level,
-// and copying or destroying a deep json value recurses too, so a 1 MiB body of nested arrays
-// would overflow a worker's stack. The scans are iterative and bound the depth before decoding.
+// JSON is parsed by simdjson (json_decode.h), which bounds the nesting itself without recursing.
+// CBOR is decoded by nlohmann behind an iterative nesting pre-scan: nlohmann's CBOR reader
+// recurses per level, and copying or destroying a deep json value recurses too, so a 1 MiB body
+// of nested arrays would otherwise overflow a worker's stack.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 
 #include "attestd/evidence/byte_reader.h"
-#include "attestd/evidence/json_depth.h"
 #include "attestd/server/request.h"
 #include "json_decode.h"
 
@@ -142,11 +141,11 @@ std::expected<nlohmann::json, Problem> Request::body_json() const {
   const bool is_json = type == "application/json" || type.ends_with("+json");
   const bool is_cbor = type == "application/cbor" || type.ends_with("+cbor");
   if (is_json) {
-    if (evidence::json_nesting_depth(body) > max_nesting_depth) {
-      return bad_body("http.body.too_deep", fmt::format("JSON nested deeper than {} levels", max_nesting_depth));
-    }
     auto doc = detail::decode_json(body, max_nesting_depth);
-    if (!doc) return bad_body("http.body.malformed_json", std::move(doc.error()));
+    if (!doc) {
+      return bad_body(doc.error().too_deep ? "http.body.too_deep" : "http.body.malformed_json",
+                      std::move(doc.error().message));
+    }
     return std::move(*doc);
   }
   if (is_cbor) {

@@ -60,34 +60,40 @@ std::expected<nlohmann::json, DuplicateKey> convert(simdjson::dom::element e) {
   return nlohmann::json(nullptr);
 }
 
-std::expected<nlohmann::json, std::string> parse_with(simdjson::dom::parser& parser, std::string_view text) {
+std::expected<nlohmann::json, JsonDecodeError> parse_with(simdjson::dom::parser& parser, std::string_view text,
+                                                         size_t max_depth) {
   simdjson::dom::element root;
   // realloc_if_needed: the body string has no SIMDJSON_PADDING after it, so simdjson copies it.
   if (auto error = parser.parse(text.data(), text.size(), true).get(root); error) {
-    return std::unexpected(fmt::format("malformed JSON body: {}", simdjson::error_message(error)));
+    if (error == simdjson::DEPTH_ERROR) {
+      return std::unexpected(JsonDecodeError{true, fmt::format("JSON nested deeper than {} levels", max_depth)});
+    }
+    return std::unexpected(JsonDecodeError{false, fmt::format("malformed JSON body: {}", simdjson::error_message(error))});
   }
   auto out = convert(root);
-  if (!out) return std::unexpected(fmt::format("malformed JSON body: duplicate key \"{}\"", out.error().key));
+  if (!out) {
+    return std::unexpected(JsonDecodeError{false, fmt::format("malformed JSON body: duplicate key \"{}\"", out.error().key)});
+  }
   return std::move(*out);
 }
 
+JsonDecodeError out_of_memory() { return {false, "out of memory parsing the JSON body"}; }
+
 }  // namespace
 
-std::expected<nlohmann::json, std::string> decode_json(std::string_view text, size_t max_depth) {
+std::expected<nlohmann::json, JsonDecodeError> decode_json(std::string_view text, size_t max_depth) {
   // simdjson counts the document itself as a level.
   const size_t depth = max_depth + 1;
   if (text.size() <= kReusedParserCapacity) {
     thread_local simdjson::dom::parser parser;
     if (parser.max_depth() != depth) {
-      if (parser.allocate(kReusedParserCapacity, depth) != simdjson::SUCCESS) {
-        return std::unexpected("out of memory parsing the JSON body");
-      }
+      if (parser.allocate(kReusedParserCapacity, depth) != simdjson::SUCCESS) return std::unexpected(out_of_memory());
     }
-    return parse_with(parser, text);
+    return parse_with(parser, text, max_depth);
   }
   simdjson::dom::parser parser;
-  if (parser.allocate(text.size(), depth) != simdjson::SUCCESS) return std::unexpected("out of memory parsing the JSON body");
-  return parse_with(parser, text);
+  if (parser.allocate(text.size(), depth) != simdjson::SUCCESS) return std::unexpected(out_of_memory());
+  return parse_with(parser, text, max_depth);
 }
 
 }  // namespace attestd::server::detail

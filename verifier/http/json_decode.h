@@ -11,10 +11,16 @@
 
 namespace attestd::server::detail {
 
-// One JSON document (RFC 8259) nested at most `max_depth` arrays/objects deep. Stricter than
-// nlohmann's parser where the difference matters for security: a duplicate object key is an
-// error (two parsers reading one body differently is how signed and checked values part ways),
-// and so are integers beyond 64 bits. The error is a message for the client.
-std::expected<nlohmann::json, std::string> decode_json(std::string_view text, size_t max_depth);
+struct JsonDecodeError {
+  bool too_deep = false;  // nested deeper than allowed (else malformed)
+  std::string message;    // for the client
+};
+
+// One JSON document (RFC 8259) nested at most `max_depth` arrays/objects deep; simdjson checks
+// the depth without recursing, so no pre-scan is needed. Stricter than nlohmann's parser where
+// the difference matters for security: a duplicate object key is an error (two parsers reading
+// one body differently is how signed and checked values part ways), and so are integers beyond
+// 64 bits.
+std::expected<nlohmann::json, JsonDecodeError> decode_json(std::string_view text, size_t max_depth);
 
 }  // namespace attestd::server::detail
