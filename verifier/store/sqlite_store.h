@@ -40,8 +40,8 @@ class SqliteStore final : public Store {
 
   Result<Host> create_host(const TenantScope& scope, const NewHost& host, const RequestContext& ctx) override;
   Result<Host> get_host(const TenantScope& scope, std::string_view host_id) override;
-  Result<std::vector<Host>> list_hosts(const TenantScope& scope, std::optional<std::string_view> after,
-                                       int64_t limit) override;
+  Result<std::vector<Host>> list_hosts(const TenantScope& scope, std::optional<std::string_view> after = {},
+                                       int64_t limit = 1000) override;
   Result<Host> update_host(const TenantScope& scope, std::string_view host_id, const HostUpdate& update,
                            const RequestContext& ctx) override;
   Result<Enrollment> begin_enrollment(const TenantScope& scope, std::string_view host_id,
