@@ -10,6 +10,8 @@
 
 #include "attestd/evidence/digest.h"
 #include "attestd/policy/reasons.h"
+#include "attestd/policy/version_order.h"
+#include "measured_boot.h"
 
 namespace attestd::policy {
 
@@ -21,12 +23,13 @@ class Reasons {
  public:
   void add(std::string_view id, std::string message, std::string_view submod, std::optional<Ar4siDimension> dimension,
            Verdict verdict = Verdict::contraindicated) {
-    list_.push_back(Reason{id, std::move(message), std::string(submod), dimension, verdict});
+    list_.push_back(Reason{id, std::move(message), std::string(submod), dimension, verdict, std::nullopt});
   }
   // An evidence failure, passed through unchanged with the submodule it came from.
   void evidence(const evidence::Error& error, std::string_view submod) {
     add(error.id, error.message, submod, dimension_of_evidence_reason(error.id));
   }
+  void push(Reason reason) { list_.push_back(std::move(reason)); }
   std::vector<Reason> take() { return std::move(list_); }
 
  private:
@@ -233,6 +236,22 @@ void check_gpu_rim(const GpuClaim& gpu, const std::string& submod, Reasons& out)
   }
 }
 
+void check_gpu_version(const std::optional<std::string>& have, const std::optional<std::string>& minimum,
+                       std::string_view what, std::string_view too_old, const GpuClaim& gpu, const std::string& submod,
+                       Reasons& out) {
+  if (!minimum) return;
+  const auto order = have ? compare_versions(*have, *minimum) : std::nullopt;
+  if (!order) {
+    out.add(kGpuVersionUnknown,
+            fmt::format("GPU model {} {} version is {}; the policy requires at least {}", gpu.model, what,
+                        have ? fmt::format("unreadable (\"{}\")", *have) : std::string("unknown"), *minimum),
+            submod, Ar4siDimension::hardware);
+  } else if (*order < 0) {
+    out.add(too_old, fmt::format("GPU model {} {} version {} is older than {}", gpu.model, what, *have, *minimum), submod,
+            Ar4siDimension::hardware);
+  }
+}
+
 void check_gpus(const Policy& policy, const std::vector<const ReferenceSet*>& sets, const Claims& claims, Reasons& out) {
   if (!policy.gpu) return;  // the policy admits no GPU; check_required_evidence reported any
   const GpuRules& rules = *policy.gpu;
@@ -246,6 +265,8 @@ void check_gpus(const Policy& policy, const std::vector<const ReferenceSet*>& se
                           fmt::join(rules.models, ", ")),
               submod, Ar4siDimension::hardware);
     }
+    check_gpu_version(gpu.driver_version, rules.min_driver, "driver", kGpuDriverTooOld, gpu, submod, out);
+    check_gpu_version(gpu.vbios_version, rules.min_vbios, "VBIOS", kGpuVbiosTooOld, gpu, submod, out);
     switch (rules.measurements) {
       case GpuMeasurements::reference: check_gpu_reference(sets, gpu, submod, out); break;
       case GpuMeasurements::rim: check_gpu_rim(gpu, submod, out); break;
@@ -272,6 +293,11 @@ void assemble(const Policy* policy, const Claims& claims, Appraisal& a) {
       if (policy != nullptr) {
         for (const auto& [bank, indices] : policy->pcrs) {
           for (const uint32_t index : indices) tpm.dimensions[dimension_of_pcr(index)] = Verdict::affirming;
+        }
+        // Event-level rules vouch for what ran and how it was configured.
+        if (policy->has_event_rules()) {
+          tpm.dimensions[Ar4siDimension::executables] = Verdict::affirming;
+          tpm.dimensions[Ar4siDimension::configuration] = Verdict::affirming;
         }
       }
     }
@@ -334,7 +360,10 @@ Appraisal appraise(const Policy& policy, std::span<const ReferenceSet> reference
   check_required_evidence(policy, claims, reasons);
   const auto sets = used_reference_sets(policy, reference_sets, reasons);
   // Golden values are compared only with verified values (see appraisal.h).
-  if (claims.tpm && claims.tpm->quote_verified) check_pcrs(policy, sets, *claims.tpm, reasons);
+  if (claims.tpm && claims.tpm->quote_verified) {
+    check_pcrs(policy, sets, *claims.tpm, reasons);
+    for (auto& r : appraise_measured_boot(policy, sets, *claims.tpm)) reasons.push(std::move(r));
+  }
   check_gpus(policy, sets, claims, reasons);
 
   Appraisal a;

@@ -10,7 +10,9 @@
 
 #include "attestd/evidence/pcr_values.h"
 #include "attestd/policy/reasons.h"
+#include "attestd/policy/version_order.h"
 #include "document_reader.h"
+#include "pattern.h"
 
 namespace attestd::policy {
 
@@ -118,9 +120,22 @@ void read_pcrs(detail::DocumentReader& reader, const nlohmann::json& value, Poli
   }
 }
 
+// A version string for min_driver / min_vbios: dot-separated components of hex digits
+// ("550.144.03", "96.00.5E.00.01"), as version_order.h compares them.
+std::optional<std::string> read_version(detail::DocumentReader& reader, const nlohmann::json& value,
+                                        const std::string& pointer) {
+  auto text = reader.string(value, pointer);
+  if (!text) return std::nullopt;
+  if (!is_version_string(*text)) {
+    reader.invalid(pointer, fmt::format("\"{}\" is not a version (dot-separated hex or decimal numbers)", *text));
+    return std::nullopt;
+  }
+  return text;
+}
+
 void read_gpu(detail::DocumentReader& reader, const nlohmann::json& value, Policy& out) {
   const std::string pointer = "/gpu";
-  if (!reader.object(value, pointer, {"models", "measurements"})) return;
+  if (!reader.object(value, pointer, {"models", "measurements", "min_driver", "min_vbios"})) return;
   GpuRules rules;
   bool ok = true;
   if (const auto* models = reader.member(value, pointer, "models", true)) {
@@ -143,7 +158,127 @@ void read_gpu(detail::DocumentReader& reader, const nlohmann::json& value, Polic
   } else {
     ok = false;
   }
+  if (const auto* v = reader.member(value, pointer, "min_driver", false)) {
+    rules.min_driver = read_version(reader, *v, "/gpu/min_driver");
+    ok = ok && rules.min_driver.has_value();
+  }
+  if (const auto* v = reader.member(value, pointer, "min_vbios", false)) {
+    rules.min_vbios = read_version(reader, *v, "/gpu/min_vbios");
+    ok = ok && rules.min_vbios.has_value();
+  }
   if (ok) out.gpu = std::move(rules);
+}
+
+// {"only_from": "<set>"}: the only key of the rules that name one reference set.
+std::optional<std::string> read_only_from(detail::DocumentReader& reader, const nlohmann::json& value,
+                                          const std::string& pointer) {
+  if (!reader.object(value, pointer, {"only_from"})) return std::nullopt;
+  const auto* set = reader.member(value, pointer, "only_from", true);
+  if (set == nullptr) return std::nullopt;
+  return reader.name(*set, pointer + "/only_from");
+}
+
+void read_secure_boot(detail::DocumentReader& reader, const nlohmann::json& value, Policy& out) {
+  const auto text = reader.string(value, "/secure_boot");
+  if (text == "required") {
+    out.secure_boot_required = true;
+  } else if (text) {
+    reader.invalid("/secure_boot", fmt::format("\"{}\" is not \"required\" (omit the key to not check)", *text));
+  }
+}
+
+void read_dbx(detail::DocumentReader& reader, const nlohmann::json& value, Policy& out) {
+  const std::string pointer = "/dbx";
+  if (!reader.object(value, pointer, {"must_contain"})) return;
+  const auto* list = reader.member(value, pointer, "must_contain", true);
+  if (list == nullptr) return;
+  const std::string lp = pointer + "/must_contain";
+  if (!list->is_array() || list->empty()) {
+    reader.invalid(lp, "must be a non-empty array of SHA-256 hashes (EFI_CERT_SHA256 entries of dbx)");
+    return;
+  }
+  for (size_t i = 0; i < list->size(); ++i) {
+    const std::string at = detail::child(lp, i);
+    auto hash = reader.hex((*list)[i], at, 32, 0);
+    if (!hash) continue;
+    if (std::find(out.dbx_must_contain.begin(), out.dbx_must_contain.end(), *hash) != out.dbx_must_contain.end()) {
+      reader.invalid(at, "listed twice");
+      continue;
+    }
+    out.dbx_must_contain.push_back(std::move(*hash));
+  }
+}
+
+void read_kernel_cmdline(detail::DocumentReader& reader, const nlohmann::json& value, Policy& out) {
+  const std::string pointer = "/kernel_cmdline";
+  if (!reader.object(value, pointer, {"equals", "matches", "only_from"})) return;
+  if (value.size() != 1) {
+    reader.invalid(pointer, "must hold exactly one of \"equals\", \"matches\", \"only_from\"");
+    return;
+  }
+  const auto it = value.begin();
+  const std::string& key = it.key();
+  const nlohmann::json& member = it.value();
+  const std::string at = detail::child(pointer, key);
+  KernelCmdlineRule rule;
+  if (key == "only_from") {
+    auto name = reader.name(member, at);
+    if (!name) return;
+    rule.mode = KernelCmdlineRule::Mode::only_from;
+    rule.value = std::move(*name);
+  } else {
+    auto text = reader.string(member, at);
+    if (!text) return;
+    rule.mode = key == "equals" ? KernelCmdlineRule::Mode::equals : KernelCmdlineRule::Mode::matches;
+    if (rule.mode == KernelCmdlineRule::Mode::matches) {
+      if (text->size() > kMaxPatternLength) {
+        reader.invalid(at, fmt::format("the pattern is longer than {} characters", kMaxPatternLength));
+        return;
+      }
+      if (auto error = check_pattern(*text)) {
+        reader.invalid(at, fmt::format("not a valid RE2 pattern: {}", *error));
+        return;
+      }
+    }
+    rule.value = std::move(*text);
+  }
+  out.kernel_cmdline = std::move(rule);
+}
+
+void read_events(detail::DocumentReader& reader, const nlohmann::json& value, Policy& out) {
+  const std::string pointer = "/events";
+  if (!reader.object(value, pointer, {"pcrs", "only_from"})) return;
+  EventRules rules;
+  bool ok = true;
+  if (const auto* pcrs = reader.member(value, pointer, "pcrs", true)) {
+    const std::string pp = pointer + "/pcrs";
+    if (!pcrs->is_array() || pcrs->empty()) {
+      reader.invalid(pp, "must be a non-empty array of PCR indices");
+      ok = false;
+    } else {
+      std::set<uint32_t> seen;
+      for (size_t i = 0; i < pcrs->size(); ++i) {
+        const std::string at = detail::child(pp, i);
+        const auto n = reader.integer((*pcrs)[i], at, 0, evidence::kPcrCount - 1);
+        if (!n) {
+          ok = false;
+          continue;
+        }
+        if (!seen.insert(static_cast<uint32_t>(*n)).second) reader.invalid(at, fmt::format("PCR {} is listed twice", *n));
+      }
+      rules.pcrs.assign(seen.begin(), seen.end());
+    }
+  } else {
+    ok = false;
+  }
+  if (const auto* set = reader.member(value, pointer, "only_from", true)) {
+    auto name = reader.name(*set, pointer + "/only_from");
+    ok = ok && name.has_value();
+    if (name) rules.only_from = std::move(*name);
+  } else {
+    ok = false;
+  }
+  if (ok) out.events = std::move(rules);
 }
 
 void read_hosts(detail::DocumentReader& reader, const nlohmann::json& value, Policy& out) {
@@ -183,6 +318,19 @@ void check_consistency(detail::DocumentReader& reader, const nlohmann::json& doc
   if (admits_gpus && !document.contains("gpu")) {
     inconsistent("/gpu", "require.gpus admits GPUs, so the policy must say which models and how to judge them");
   }
+  if (p.has_event_rules() && !p.require_event_log) {
+    inconsistent("/require/event_log", "event-level rules read the measured-boot log, so require.event_log must be true");
+  }
+  const auto named = [&](const std::string& set, const std::string& pointer) {
+    if (std::find(p.reference_sets.begin(), p.reference_sets.end(), set) == p.reference_sets.end()) {
+      inconsistent(pointer, fmt::format("reference set {} is not listed in reference_sets", set));
+    }
+  };
+  if (p.boot_applications_only_from) named(*p.boot_applications_only_from, "/boot_applications/only_from");
+  if (p.kernel_cmdline && p.kernel_cmdline->mode == KernelCmdlineRule::Mode::only_from) {
+    named(p.kernel_cmdline->value, "/kernel_cmdline/only_from");
+  }
+  if (p.events) named(p.events->only_from, "/events/only_from");
   const bool needs_golden = governs_pcrs || (p.gpu && p.gpu->measurements == GpuMeasurements::reference);
   if (needs_golden && p.reference_sets.empty()) {
     inconsistent("/reference_sets",
@@ -207,7 +355,8 @@ std::expected<Policy, DocumentErrors> parse_policy_json(const nlohmann::json& do
     return std::unexpected(DocumentErrors{{kDocumentMalformed, "(document): must be a JSON object"}});
   }
   reader.object(document, "", {"version", "name", "description", "require", "reference_sets", "pcrs", "gpu",
-                               "max_age_seconds", "hosts", "keys"});
+                               "max_age_seconds", "hosts", "keys", "secure_boot", "dbx", "boot_applications",
+                               "kernel_cmdline", "events"});
   reader.version(document);
 
   Policy out;
@@ -231,6 +380,13 @@ std::expected<Policy, DocumentErrors> parse_policy_json(const nlohmann::json& do
   if (const auto* keys = reader.member(document, "", "keys", false)) {
     out.keys = read_names(reader, *keys, "/keys", /*non_empty=*/false);
   }
+  if (const auto* v = reader.member(document, "", "secure_boot", false)) read_secure_boot(reader, *v, out);
+  if (const auto* v = reader.member(document, "", "dbx", false)) read_dbx(reader, *v, out);
+  if (const auto* v = reader.member(document, "", "boot_applications", false)) {
+    out.boot_applications_only_from = read_only_from(reader, *v, "/boot_applications");
+  }
+  if (const auto* v = reader.member(document, "", "kernel_cmdline", false)) read_kernel_cmdline(reader, *v, out);
+  if (const auto* v = reader.member(document, "", "events", false)) read_events(reader, *v, out);
   if (reader.ok()) check_consistency(reader, document, out);
 
   if (!reader.ok()) return std::unexpected(reader.take());

@@ -3,11 +3,14 @@
 #include "attestd/policy/reference_set.h"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "attestd/evidence/eventlog/event_types.h"
 #include "attestd/evidence/pcr_values.h"
+#include "attestd/policy/boot_events.h"
 #include "attestd/policy/reasons.h"
 #include "document_reader.h"
 
@@ -96,14 +99,132 @@ void read_gpu(detail::DocumentReader& reader, const nlohmann::json& gpu, Referen
   }
 }
 
+std::string event_key(const ReferenceEvent& e) {
+  std::string key = fmt::format("{}/{}", e.pcr, e.type);
+  for (const auto& [alg, d] : e.digests) key += fmt::format("/{}:{}", evidence::hash_alg_name(alg), d.hex());
+  return key;
+}
+
+void read_events(detail::DocumentReader& reader, const nlohmann::json& events, ReferenceSet& out) {
+  const std::string pointer = "/events";
+  if (!events.is_array()) {
+    reader.invalid(pointer, "must be an array of events ({\"pcr\": 4, \"type\": \"EV_...\", \"digests\": {...}})");
+    return;
+  }
+  if (events.size() > kMaxReferenceEvents) {
+    reader.invalid(pointer, fmt::format("lists {} events; at most {} are accepted", events.size(), kMaxReferenceEvents));
+    return;
+  }
+  std::set<std::string> seen;  // event_key of every event read: a sorted set, not a scan per event
+  for (size_t i = 0; i < events.size(); ++i) {
+    const std::string at = detail::child(pointer, i);
+    const auto& e = events[i];
+    if (!reader.object(e, at, {"pcr", "type", "digests", "description"})) continue;
+    ReferenceEvent ref;
+    bool ok = true;
+    if (const auto* pcr = reader.member(e, at, "pcr", true)) {
+      const auto n = reader.integer(*pcr, at + "/pcr", 0, evidence::kPcrCount - 1);
+      ok = ok && n.has_value();
+      if (n) ref.pcr = static_cast<uint32_t>(*n);
+    } else {
+      ok = false;
+    }
+    if (const auto* type = reader.member(e, at, "type", true)) {
+      const auto name = reader.string(*type, at + "/type");
+      const auto value = name ? event_type_from_name(*name) : std::nullopt;
+      if (name && !value) reader.invalid(at + "/type", fmt::format("\"{}\" is not an event type (EV_... or 0x...)", *name));
+      ok = ok && value.has_value();
+      if (value) ref.type = *value;
+    } else {
+      ok = false;
+    }
+    if (const auto* digests = reader.member(e, at, "digests", true)) {
+      const std::string dp = at + "/digests";
+      if (!digests->is_object() || digests->empty()) {
+        reader.invalid(dp, "must be a non-empty object of banks (\"sha256\": \"<hex>\")");
+        ok = false;
+      } else {
+        for (const auto& [bank_name, hex] : digests->items()) {
+          const std::string bp = detail::child(dp, bank_name);
+          const auto alg = evidence::hash_alg_from_name(bank_name);
+          if (!alg) {
+            reader.invalid(bp, fmt::format("\"{}\" is not a bank (sha1, sha256, sha384, sha512, sm3_256)", bank_name));
+            ok = false;
+            continue;
+          }
+          auto bytes = reader.hex(hex, bp, evidence::digest_size(*alg), 0);
+          ok = ok && bytes.has_value();
+          if (bytes) ref.digests.emplace(*alg, evidence::Digest(std::span<const uint8_t>(bytes->data(), bytes->size())));
+        }
+      }
+    } else {
+      ok = false;
+    }
+    if (const auto* description = reader.member(e, at, "description", false)) {
+      if (auto d = reader.string(*description, at + "/description")) ref.description = std::move(*d);
+    }
+    if (!ok) continue;
+    if (!seen.insert(event_key(ref)).second) {
+      reader.invalid(at, "duplicate event (same PCR, type and digests as an earlier one)");
+      continue;
+    }
+    out.events.push_back(std::move(ref));
+  }
+}
+
 }  // namespace
+
+nlohmann::json to_json(const ReferenceSet& set) {
+  nlohmann::json doc = {{"version", kFormatVersion}, {"name", set.name}};
+  if (!set.description.empty()) doc["description"] = set.description;
+  if (!set.pcrs.empty()) {
+    nlohmann::json pcrs = nlohmann::json::object();
+    for (const auto& [bank, indices] : set.pcrs) {
+      nlohmann::json b = nlohmann::json::object();
+      for (const auto& [index, values] : indices) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& d : values) list.push_back(d.hex());
+        b[std::to_string(index)] = std::move(list);
+      }
+      pcrs[std::string(evidence::hash_alg_name(bank))] = std::move(b);
+    }
+    doc["pcrs"] = std::move(pcrs);
+  }
+  if (!set.gpu.empty()) {
+    nlohmann::json gpu = nlohmann::json::object();
+    for (const auto& [model, indices] : set.gpu) {
+      nlohmann::json m = nlohmann::json::object();
+      for (const auto& [index, values] : indices) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& v : values) list.push_back(evidence::to_hex(v));
+        m[std::to_string(index)] = std::move(list);
+      }
+      gpu[model] = std::move(m);
+    }
+    doc["gpu"] = std::move(gpu);
+  }
+  if (!set.events.empty()) {
+    nlohmann::json events = nlohmann::json::array();
+    for (const auto& e : set.events) {
+      nlohmann::json digests = nlohmann::json::object();
+      for (const auto& [alg, d] : e.digests) digests[std::string(evidence::hash_alg_name(alg))] = d.hex();
+      nlohmann::json item = {{"pcr", e.pcr}, {"type", evidence::eventlog::is_known_event_type(e.type)
+                                                                   ? std::string(evidence::eventlog::event_type_name(e.type))
+                                                                   : fmt::format("{:#010x}", e.type)}, {"digests", digests}};
+      if (!e.description.empty()) item["description"] = e.description;
+      events.push_back(std::move(item));
+    }
+    doc["events"] = std::move(events);
+  }
+  return doc;
+}
 
 std::expected<ReferenceSet, DocumentErrors> parse_reference_set_json(const nlohmann::json& document) {
   detail::DocumentReader reader(kIds);
   if (!document.is_object()) {
     return std::unexpected(DocumentErrors{{kReferenceSetMalformed, "(document): must be a JSON object"}});
   }
-  reader.object(document, "", {"version", "name", "description", "pcrs", "gpu"});
+  reader.object(document, "", {"version", "name", "description", "pcrs", "gpu", "events"});
   reader.version(document);
 
   ReferenceSet out;
@@ -115,6 +236,7 @@ std::expected<ReferenceSet, DocumentErrors> parse_reference_set_json(const nlohm
   }
   if (const auto* pcrs = reader.member(document, "", "pcrs", false)) read_pcrs(reader, *pcrs, out);
   if (const auto* gpu = reader.member(document, "", "gpu", false)) read_gpu(reader, *gpu, out);
+  if (const auto* events = reader.member(document, "", "events", false)) read_events(reader, *events, out);
 
   // Parse, then commit (STYLE 4): a document with any error yields no reference set at all.
   if (!reader.ok()) return std::unexpected(reader.take());

@@ -9,9 +9,10 @@ packages=(
   libssl-dev openssl libtss2-dev nlohmann-json3-dev libfmt-dev libcli11-dev
   libxml2-dev libxmlsec1-dev libxmlsec1-openssl xmlsec1
   libboost-dev libsqlite3-dev sqlite3 libsimdjson-dev
+  libre2-dev libcbor-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  swtpm swtpm-tools tpm2-tools libtss2-tcti-swtpm0 python3 python3-jwcrypto python3-cryptography python3-jsonschema jq curl
+  swtpm swtpm-tools tpm2-tools libtss2-tcti-swtpm0 python3 python3-jwcrypto python3-cryptography python3-jsonschema jq curl jose
   # fuzzing (libFuzzer; clang 16 is the first whose libstdc++ 12 <expected> works)
   clang-16 libclang-rt-16-dev
 )

@@ -12,11 +12,15 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "attestd/broker/kek.h"
+#include "attestd/broker/key_broker.h"
 #include "attestd/result/signing_key.h"
 #include "attestd/server/builtin_routes.h"
 #include "attestd/server/config.h"
 #include "attestd/server/self_signed.h"
 #include "attestd/server/server.h"
+#include "attestd/service/audit_auth_failures.h"
+#include "attestd/service/audit_checkpoints.h"
 #include "attestd/service/service.h"
 #include "attestd/store/store.h"
 
@@ -74,6 +78,10 @@ int main(int argc, char** argv) {
   std::shared_ptr<attestd::store::Store> store = std::move(*store_opened);
   auto keys = attestd::result::load_or_create_key_set(dir);
   if (!keys) return fail(fmt::format("result-signing key: {}", keys.error().message));
+  // The key broker's key-encryption key: refused (no start) when others could read it.
+  auto kek = attestd::broker::Kek::load_or_create(config.key_encryption_key);
+  if (!kek) return fail(fmt::format("key-encryption key: {}", kek.error().message));
+  auto broker = std::make_shared<attestd::broker::KeyBroker>(store, std::move(*kek));
   auto demo = attestd::service::bootstrap_demo_tenant(*store, dir, std::chrono::system_clock::now());
   if (!demo) return fail(demo.error());
 
@@ -85,16 +93,19 @@ int main(int argc, char** argv) {
     options.nvidia_device_root_pem.assign(std::istreambuf_iterator<char>(root), std::istreambuf_iterator<char>());
   }
   auto metrics = std::make_shared<MetricsRegistry>();
+  auto key_set = std::make_shared<const attestd::result::KeySet>(std::move(*keys));
   auto api = attestd::service::make_api({.store = store,
-                                         .keys = std::make_shared<const attestd::result::KeySet>(std::move(*keys)),
+                                         .keys = key_set,
                                          .clock = {},
-                                         .metrics = metrics},
+                                         .metrics = metrics,
+                                         .broker = broker},
                                         options);
   if (!api) return fail(api.error());
 
   auto routes = builtin_routes({.metrics = metrics, .ready = [] { return true; }, .metrics_access = Access::anyone()});
   for (auto& r : api->routes) routes.push_back(std::move(r));
-  auto router = Router::create(std::move(routes), {.authenticator = api->authenticator, .auth_failure_observer = {}});
+  auto router = Router::create(std::move(routes), {.authenticator = api->authenticator,
+                                .auth_failure_observer = std::make_shared<attestd::service::AuditAuthFailures>(store)});
   if (!router) return fail(router.error());
 
   auto server = Server::create(config, {.router = std::make_shared<const Router>(std::move(*router)),
@@ -119,8 +130,17 @@ int main(int argc, char** argv) {
   }
   std::fflush(stdout);
 
+  // Signed audit checkpoints (issue 7); stopped before the store closes.
+  auto checkpointer = std::make_unique<attestd::service::Checkpointer>(
+      store, key_set,
+      attestd::service::CheckpointOptions{.every_records = static_cast<int64_t>(config.audit_checkpoint_every),
+                                          .interval = config.audit_checkpoint_interval,
+                                          .poll = std::chrono::milliseconds(1000)});
+  checkpointer->start();
+
   (*server)->run();
   server->reset();
+  checkpointer.reset();
   // In-flight requests are done: the database closes last.
   store.reset();
   fmt::print(stderr, "attestd: stopped\n");

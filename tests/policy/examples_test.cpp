@@ -9,6 +9,7 @@
 #include "attestd/policy/appraisal.h"
 #include "attestd/policy/reasons.h"
 #include "attestd/policy/selection.h"
+#include "boot_log_util.h"
 #include "test_util.h"
 
 namespace attestd::policy {
@@ -113,6 +114,31 @@ TEST_F(VmbootExample, HostWithTheExampleLabelsIsBoundToTheExamplePolicy) {
   const auto selected = select_policy({{"image", "vmboot"}, {"boot", "sb-shim-grub"}}, std::nullopt, available);
   ASSERT_TRUE(selected.has_value());
   EXPECT_EQ((*selected)->name, "vmboot-secure-boot");
+}
+
+// The event-level example on the real boots' verified logs (quotes over sha256:0-9).
+TEST(VmbootEventsExample, PassesSbShimGrubAndFailsNosbDirectNamingSecureBootAndTheBootApplications) {
+  const Policy policy = test::must_parse_policy(test::read_text((kExamples / "policy-vmboot-sb-events.json").string()));
+  const std::vector<ReferenceSet> sets = {test::must_parse_reference_set(
+      test::read_text((kExamples / "reference-set-vmboot-sb-shim-grub-events.json").string()))};
+  const auto run = [&](const std::string& boot) {
+    Claims c;
+    c.tpm = test::vmboot_claims(boot);
+    c.evidence_time = kNow;
+    c.tee_key_bound = true;
+    return appraise(policy, sets, c, kNow);
+  };
+  const auto good = run("sb-shim-grub");
+  EXPECT_EQ(good.verdict, Verdict::affirming) << test::describe(good);
+  EXPECT_EQ(good.releasable_keys, std::vector<std::string>{"vmboot-disk-key"});
+  const auto bad = run("nosb-direct");
+  EXPECT_EQ(bad.verdict, Verdict::contraindicated);
+  for (const auto id : {kSecureBootDisabled, kDbxMissing, kBootApplicationUnknown, kEventUnknown}) {
+    EXPECT_NE(test::find_reason(bad, id), nullptr) << id << "\n" << test::describe(bad);
+  }
+  // The stub's command line is logged as a digest only: "matches" cannot read it.
+  EXPECT_NE(test::find_reason(bad, kKernelCmdlineUnreadable), nullptr) << test::describe(bad);
+  EXPECT_TRUE(bad.releasable_keys.empty());
 }
 
 }  // namespace

@@ -95,8 +95,11 @@ TEST(PolicyDocument, RejectsUnknownKeyNamingItsPath) {
   doc["require"]["tmp"] = true;
   expect_message_names(expect_errors(doc, {kDocumentUnknownKey}), "/require/tmp");
   doc = base();
-  doc["secure_boot"] = "required";  // an issue-5 rule this build does not know: refused, not ignored
-  expect_message_names(expect_errors(doc, {kDocumentUnknownKey}), "/secure_boot");
+  doc["secure_boots"] = "required";  // a misspelt rule is refused, never ignored
+  expect_message_names(expect_errors(doc, {kDocumentUnknownKey}), "/secure_boots");
+  doc = base();
+  doc["events"] = {{"pcrs", {0}}, {"only_from", "golden"}, {"strict", true}};
+  expect_message_names(expect_errors(doc, {kDocumentUnknownKey}), "/events/strict");
 }
 
 TEST(PolicyDocument, RejectsEachMissingRequiredKey) {

@@ -114,6 +114,7 @@ std::expected<Config, std::string> parse_config(std::string_view json_text) {
   if (auto r = read_uint(doc, "", "threads", 0, 1024, c.threads); !r) return Error(r.error());
   if (auto r = read_uint(doc, "", "handler_threads", 0, 4096, c.handler_threads); !r) return Error(r.error());
 
+  if (auto r = read_path(doc, "", "key_encryption_key", c.key_encryption_key); !r) return Error(r.error());
   if (auto it = doc.find("tls"); it != doc.end()) {
     if (auto r = only_known(*it, "tls", {"certificate", "private_key"}); !r) return Error(r.error());
     if (auto r = read_path(*it, "tls.", "certificate", c.tls_certificate); !r) return Error(r.error());
@@ -157,6 +158,14 @@ std::expected<Config, std::string> parse_config(std::string_view json_text) {
       if (!r) return Error(r.error());
     }
   }
+  if (auto it = doc.find("audit"); it != doc.end()) {
+    const json& a = *it;
+    if (auto r = only_known(a, "audit", {"checkpoint_every", "checkpoint_interval_s"}); !r) return Error(r.error());
+    for (auto r : {read_uint(a, "audit.", "checkpoint_every", 1, 1'000'000, c.audit_checkpoint_every),
+                   read_duration(a, "audit.", "checkpoint_interval_s", 1, 86'400, c.audit_checkpoint_interval)}) {
+      if (!r) return Error(r.error());
+    }
+  }
   return c;
 }
 
@@ -173,6 +182,7 @@ std::expected<Config, std::string> load_config_file(const std::filesystem::path&
 void resolve_paths(Config& config, const std::filesystem::path& data_dir) {
   if (config.tls_certificate.is_relative()) config.tls_certificate = data_dir / config.tls_certificate;
   if (config.tls_private_key.is_relative()) config.tls_private_key = data_dir / config.tls_private_key;
+  if (config.key_encryption_key.is_relative()) config.key_encryption_key = data_dir / config.key_encryption_key;
 }
 
 }  // namespace attestd::server

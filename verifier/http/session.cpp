@@ -11,6 +11,9 @@
 namespace attestd::server::detail {
 namespace {
 
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr size_t kLingerBytes = 1024 * 1024;
+
 std::string lower(std::string_view s) {
   std::string out(s);
   std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -217,6 +220,7 @@ void Session::send_error(int status, std::string reason_id, std::string detail) 
   if (status == 503) r.with_header("Retry-After", std::to_string(state_.config.retry_after.count()));
   metric_route_ = "none";
   metric_method_ = "none";
+  refused_ = true;
   // The connection cannot be trusted to be in sync after a refused request: close it.
   send(std::move(r), false, metric_route_, metric_method_);
 }
@@ -263,8 +267,30 @@ void Session::close() {
   beast::get_lowest_layer(stream_).expires_after(state_.config.write_timeout);
   stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
     beast::error_code ignored;
-    beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    auto& socket = beast::get_lowest_layer(self->stream_).socket();
+    if (!self->refused_) {
+      socket.shutdown(tcp::socket::shutdown_both, ignored);
+      return;
+    }
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+    // One deadline for the whole drain (a tcp_stream's expiry holds until changed).
+    beast::get_lowest_layer(self->stream_).expires_after(kLingerTime);
+    self->linger();
   });
+}
+
+// Lingering close, after a refused request only: a peer whose body we refused (413) may still be
+// sending it. Closing with
+// unread bytes in the receive buffer makes the kernel answer with a reset, which can destroy our
+// response before the peer reads it. So after our FIN, read and discard until the peer closes,
+// a read fails, or kLingerTime or kLingerBytes runs out; the session (and socket) then goes.
+void Session::linger() {
+  beast::get_lowest_layer(stream_).async_read_some(
+      net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, size_t n) {
+        if (ec) return;
+        self->lingered_ += n;
+        if (self->lingered_ < kLingerBytes) self->linger();
+      });
 }
 
 }  // namespace attestd::server::detail

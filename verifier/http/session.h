@@ -2,6 +2,7 @@
 // an error or a stopping server ends it.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -43,6 +44,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Answers a request that could not be read or is refused before routing, and closes.
   void send_error(int status, std::string reason_id, std::string detail);
   void close();
+  void linger();
 
   std::shared_ptr<ssl::context> tls_;  // keeps the context alive while the stream uses it
   beast::ssl_stream<beast::tcp_stream> stream_;
@@ -59,6 +61,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point started_;  // when the current request's header arrived
   std::string metric_route_;
   std::string metric_method_;
+  std::array<char, 4096> discard_{};  // lingering close reads the peer's leftovers into it
+  size_t lingered_ = 0;
+  bool refused_ = false;  // answered by send_error: the peer may still be sending
 };
 
 }  // namespace attestd::server::detail

@@ -122,6 +122,7 @@ std::expected<void, Error> check_request(const EarRequest& req) {
                                               kMaxNonceSize));
   }
   if (req.lifetime.count() <= 0) return fail(kEarInputInvalid, "lifetime must be positive");
+  if (!valid_utf8(req.tenant_id) || !valid_utf8(req.host_id)) return fail(kEarInputInvalid, "tenant or host id is not UTF-8");
   if (req.submods.empty()) return fail(kEarInputInvalid, "an EAR needs at least one submod");
   if (req.submods.size() > kMaxSubmods) return fail(kEarInputInvalid, "too many submods");
   for (size_t i = 0; i < req.submods.size(); ++i) {
@@ -157,6 +158,18 @@ std::expected<std::string, Error> write_claims(const EarRequest& req) {
                  R"("ear.verifier-id":{{"build":"attestd {}","developer":"{}"}},"ear.status":"{}","submods":{{)",
                  kEarProfile, iat, iat + req.lifetime.count(), base64url_encode(req.nonce), ATTESTD_VERSION,
                  kEarDeveloper, to_string(overall));
+  // Whose attestation this is, so that a key release by EAR stays inside the tenant (issue 6).
+  if (!req.tenant_id.empty()) {
+    out.pop_back();  // reopen the object: `"submods":{` is written last
+    out.resize(out.size() - std::string_view(R"("submods":)").size());
+    out += R"("ear.attestd.tenant":)";
+    append_json_string(out, req.tenant_id);
+    if (!req.host_id.empty()) {
+      out += R"(,"ear.attestd.host":)";
+      append_json_string(out, req.host_id);
+    }
+    out += R"(,"submods":{)";
+  }
   bool first_submod = true;
   for (const auto& s : req.submods) {
     if (!first_submod) out.push_back(',');
@@ -381,6 +394,16 @@ std::expected<VerifiedEar, Error> verify_ear(std::string_view token, std::span<c
   // draft-ietf-rats-ear §3: ear.verifier-id with build and developer is mandatory.
   if (build == nullptr || developer == nullptr) return fail(kEarMalformed, "ear.verifier-id lacks build or developer");
   out.verifier_build = *build;
+  if (c.contains("ear.attestd.tenant")) {
+    const auto* tenant = string_member(c, "ear.attestd.tenant");
+    if (tenant == nullptr) return fail(kEarMalformed, "ear.attestd.tenant is not a string");
+    out.tenant_id = *tenant;
+  }
+  if (c.contains("ear.attestd.host")) {
+    const auto* host = string_member(c, "ear.attestd.host");
+    if (host == nullptr) return fail(kEarMalformed, "ear.attestd.host is not a string");
+    out.host_id = *host;
+  }
   const auto* overall = string_member(c, "ear.status");
   const auto overall_status = overall != nullptr ? parse_status(*overall) : std::nullopt;
   if (!overall_status) return fail(kEarMalformed, "missing or invalid ear.status");

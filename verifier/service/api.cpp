@@ -92,7 +92,10 @@ std::expected<Api, std::string> make_api(const ServiceDeps& deps, const ServiceO
   ctx->keys = deps.keys;
   ctx->clock = deps.clock ? deps.clock : Clock([] { return std::chrono::system_clock::now(); });
   ctx->options = options;
+  // 256 distinct logs, at most 32 MiB of their bytes: a fleet's boot images, with room to spare.
+  ctx->log_cache = std::make_shared<VerifiedLogCache>(256, 32U << 20);
   ctx->auth = std::make_shared<TokenAuthenticator>(deps.store, ctx->clock);
+  ctx->broker = deps.broker;
   if (!options.nvidia_device_root_pem.empty()) {
     auto root = evidence::x509::parse_certificate_pem(options.nvidia_device_root_pem);
     if (!root) return std::unexpected("NVIDIA device root: " + root.error().message);
@@ -112,6 +115,8 @@ std::expected<Api, std::string> make_api(const ServiceDeps& deps, const ServiceO
   add_challenge_routes(ctx, api.routes);
   add_attestation_routes(ctx, api.routes);
   add_document_routes(ctx, api.routes);
+  add_audit_routes(ctx, api.routes);
+  add_key_routes(ctx, api.routes);
   return api;
 }
 

@@ -10,6 +10,7 @@
 #include "attestd/server/request.h"
 #include "attestd/service/service.h"
 #include "token_auth.h"
+#include "verified_log_cache.h"
 
 namespace attestd::service {
 
@@ -17,7 +18,9 @@ struct ApiContext {
   std::shared_ptr<store::Store> store;
   std::shared_ptr<const result::KeySet> keys;
   std::shared_ptr<TokenAuthenticator> auth;
+  std::shared_ptr<broker::KeyBroker> broker;  // null when not configured
   Clock clock;
+  std::shared_ptr<VerifiedLogCache> log_cache;
   ServiceOptions options;
   std::optional<evidence::x509::Certificate> nvidia_root;
 
@@ -45,6 +48,8 @@ void add_enrollment_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<s
 void add_challenge_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
 void add_attestation_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
 void add_document_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
+void add_audit_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
+void add_key_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
 
 std::string iso8601(std::chrono::system_clock::time_point t);
 

@@ -9,12 +9,15 @@
 #include "attestd/evidence/digest.h"
 #include "attestd/evidence/eventlog/digest_check.h"
 #include "attestd/evidence/eventlog/event_log.h"
+#include "attestd/evidence/eventlog/event_types.h"
 #include "attestd/evidence/eventlog/replay.h"
 #include "attestd/evidence/eventlog/replay_check.h"
 #include "attestd/evidence/gpu/gpu_verification.h"
 #include "attestd/evidence/tpm/public_key.h"
 #include "attestd/evidence/tpm/quote.h"
+#include "attestd/broker/key_broker.h"
 #include "attestd/policy/appraisal.h"
+#include "attestd/policy/boot_events.h"
 #include "attestd/policy/pcr_json.h"
 #include "attestd/policy/policy_document.h"
 #include "attestd/policy/reasons.h"
@@ -72,7 +75,8 @@ result::Status to_status(policy::Verdict v) {
 }
 
 // Evidence of one TPM: the quote under the host's enrolled AK, then the event log against it.
-std::expected<policy::TpmClaims, Problem> verify_tpm(const nlohmann::json& t, const store::Host& host,
+std::expected<policy::TpmClaims, Problem> verify_tpm(VerifiedLogCache& log_cache, const nlohmann::json& t,
+                                                     const store::Host& host,
                                                      std::span<const uint8_t> binding,
                                                      std::map<std::string, std::string>& digests) {
   if (!t.is_object()) return std::unexpected(bad_body("\"tpm\" must be an object"));
@@ -100,19 +104,22 @@ std::expected<policy::TpmClaims, Problem> verify_tpm(const nlohmann::json& t, co
     claims.quote_reasons = std::move(verification.reasons);
   }
   if (*log) {
-    digests["tpm.event_log"] = sha256_hex(**log);
+    LogDigest log_digest{};
+    SHA256((*log)->data(), (*log)->size(), log_digest.data());
+    digests["tpm.event_log"] = evidence::to_hex(log_digest);
     claims.event_log_present = true;
-    auto parsed = el::parse_event_log(**log);
-    if (!parsed) {
-      claims.event_log_reasons.push_back(parsed.error());
+    auto verified = log_cache.get(**log, log_digest);
+    if (!verified) {
+      claims.event_log_reasons.push_back(verified.error());
     } else {
-      const auto replayed = el::replay_pcrs(*parsed);
-      claims.event_log_reasons = replayed.reasons;
-      for (auto& r : el::check_event_digests(*parsed)) claims.event_log_reasons.push_back(std::move(r));
+      const VerifiedLog& v = **verified;
+      claims.event_log_reasons = v.replay.reasons;
+      claims.event_log_reasons.insert(claims.event_log_reasons.end(), v.digest_reasons.begin(), v.digest_reasons.end());
       // Compared with the quoted values: if the quote failed, its reasons already fail the TPM.
-      auto cmp = el::compare_replay(replayed, *pcrs);
+      auto cmp = el::compare_replay(v.replay, *pcrs);
       claims.event_log_reasons.insert(claims.event_log_reasons.end(), cmp.mismatches.begin(), cmp.mismatches.end());
       claims.event_log_verified_pcrs = cmp.verified;
+      claims.boot_events = v.boot_events;  // event-level rules walk these (issue 5)
     }
     claims.event_log_verified = claims.event_log_reasons.empty();
   }
@@ -156,6 +163,7 @@ struct PolicyChoice {
   std::optional<policy::Policy> policy;
   std::optional<int64_t> version;
   std::vector<policy::ReferenceSet> reference_sets;
+  std::map<std::string, int64_t> reference_set_versions;  // for the audit record
   std::optional<evidence::Error> why_none;
 };
 
@@ -194,10 +202,53 @@ std::expected<PolicyChoice, Problem> choose_policy(ApiContext& ctx, const store:
       return std::unexpected(store_problem(set_doc.error()));
     }
     auto set = policy::parse_reference_set_json(set_doc->document);
-    if (set) out.reference_sets.push_back(std::move(*set));
+    if (set) {
+      out.reference_sets.push_back(std::move(*set));
+      out.reference_set_versions[set_name] = set_doc->version;
+    }
   }
   out.policy = std::move(policies[index]);
   return out;
+}
+
+// "release": ["name", ...]: the keys the attester asks for (issue 6), at most kMaxRelease.
+constexpr size_t kMaxRelease = 16;
+std::expected<std::vector<std::string>, Problem> release_names(const nlohmann::json& body) {
+  std::vector<std::string> out;
+  const auto it = body.find("release");
+  if (it == body.end() || it->is_null()) return out;
+  if (!it->is_array() || it->size() > kMaxRelease) {
+    return std::unexpected(bad_body(fmt::format("\"release\" must be an array of at most {} key names", kMaxRelease)));
+  }
+  for (const auto& n : *it) {
+    if (!n.is_string() || !broker::valid_key_name(n.get_ref<const std::string&>())) {
+      return std::unexpected(bad_body("\"release\" must hold key names ([A-Za-z0-9._-]{1,128})"));
+    }
+    if (std::find(out.begin(), out.end(), n.get<std::string>()) == out.end()) out.push_back(n.get<std::string>());
+  }
+  return out;
+}
+
+// Each requested key as a JWE, or its refusal in `refusals` ({name: {id, message}}). Every
+// decision is audited by the broker.
+nlohmann::json release_keys(ApiContext& ctx, const store::TenantScope& scope, const std::vector<std::string>& names,
+                            const broker::ReleaseRequest& rr, const store::RequestContext& rc,
+                            nlohmann::json& refusals) {
+  nlohmann::json keys = nlohmann::json::object();
+  refusals = nlohmann::json::object();
+  for (const auto& name : names) {
+    if (!ctx.broker) {
+      refusals[name] = {{"id", "key.unavailable"}, {"message", "the key broker is not configured"}};
+      continue;
+    }
+    auto outcome = ctx.broker->release(scope, name, rr, rc);
+    if (outcome) {
+      keys[name] = outcome->jwe;
+    } else {
+      refusals[name] = {{"id", std::string(outcome.error().reason.id)}, {"message", outcome.error().reason.message}};
+    }
+  }
+  return keys;
 }
 
 HandlerResult attest(ApiContext& ctx, const Request& request) {
@@ -237,13 +288,15 @@ HandlerResult attest(ApiContext& ctx, const Request& request) {
     tee_key = std::move(*jwk);
   }
   const auto binding = result::binding(challenge->nonce, tee_key ? &*tee_key : nullptr);
+  auto release = release_names(*body);
+  if (!release) return std::unexpected(release.error());
 
   policy::Claims claims;
   claims.evidence_time = std::chrono::floor<std::chrono::seconds>(to_system(challenge->created_at));
   claims.tee_key_bound = tee_key.has_value();
   std::map<std::string, std::string> digests;
   if (auto t = body->find("tpm"); t != body->end() && !t->is_null()) {
-    auto tpm_claims = verify_tpm(*t, *host, binding, digests);
+    auto tpm_claims = verify_tpm(*ctx.log_cache, *t, *host, binding, digests);
     if (!tpm_claims) return std::unexpected(tpm_claims.error());
     claims.tpm = std::move(*tpm_claims);
   }
@@ -288,6 +341,8 @@ HandlerResult attest(ApiContext& ctx, const Request& request) {
   ear.lifetime = ctx.options.ear_lifetime;
   ear.submods = std::move(submods);
   ear.tee_key = tee_key ? &*tee_key : nullptr;
+  ear.tenant_id = scope->tenant_id();
+  ear.host_id = *host_id;
   auto token = result::issue_ear(ctx.keys->active(), ear);
   if (!token) return std::unexpected(Problem::internal(std::string(token.error().id), token.error().message));
 
@@ -298,6 +353,7 @@ HandlerResult attest(ApiContext& ctx, const Request& request) {
   if (choice->policy) {
     record.policy_name = choice->policy->name;
     record.policy_version = choice->version;
+    record.reference_set_versions = choice->reference_set_versions;
   }
   record.evidence_digests = std::move(digests);
   auto stored = ctx.store->consume_challenge_and_record(*scope, *challenge_id, *host_id, record,
@@ -312,12 +368,30 @@ HandlerResult attest(ApiContext& ctx, const Request& request) {
   nlohmann::json reasons = nlohmann::json::array();
   for (const auto& r : appraisal.reasons) {
     reasons.push_back({{"id", std::string(r.id)}, {"message", r.message}, {"submod", r.submod}});
+    if (r.event) {
+      reasons.back()["event"] = {{"index", r.event->index}, {"pcr", r.event->pcr},
+                                 {"type", el::event_type_label(r.event->type)}, {"digest", r.event->digest}};
+    }
   }
-  return Response::negotiated(request, 200,
-                              {{"attestation_id", stored->id},
-                               {"verdict", std::string(store::to_string(stored->verdict))},
-                               {"reasons", reasons},
-                               {"token", *token}});
+  nlohmann::json answer = {{"attestation_id", stored->id},
+                            {"verdict", std::string(store::to_string(stored->verdict))},
+                            {"reasons", reasons},
+                            {"token", *token}};
+  if (!release->empty()) {
+    broker::ReleaseRequest rr;
+    rr.via = "attestation";
+    rr.attestation_id = stored->id;
+    rr.host_id = *host_id;
+    rr.affirming = appraisal.verdict == policy::Verdict::affirming;
+    rr.policy_name = choice->policy ? choice->policy->name : std::string();
+    if (choice->policy && !choice->policy->releasable_keys().empty()) rr.policy_keys = choice->policy->releasable_keys();
+    // The quote and every GPU nonce were verified against this key's binding above.
+    rr.tee_key = tee_key ? &*tee_key : nullptr;
+    rr.host_labels = host->labels;
+    rr.gpu_attested = !claims.gpus.empty();
+    answer["keys"] = release_keys(ctx, *scope, *release, rr, ctx.request_context(request), answer["key_refusals"]);
+  }
+  return Response::negotiated(request, 200, answer);
 }
 
 HandlerResult get_attestation(ApiContext& ctx, const Request& request) {

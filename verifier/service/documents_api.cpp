@@ -1,5 +1,6 @@
 // PUT /v1/reference-sets/{name}, PUT /v1/policies/{name} (admin): each PUT stores a new version
-// after the document parses strictly; GET returns the newest (or ?version=N).
+// after the document parses strictly; GET returns the newest (or ?version=N); GET on the collection
+// lists them, .../versions lists one's versions, DELETE retires one.
 #include <charconv>
 
 #include "api_context.h"
@@ -63,6 +64,45 @@ HandlerResult get(ApiContext& ctx, const Request& request, store::DocumentKind k
   return Response::json(200, {{"name", doc->name}, {"version", doc->version}, {"document", doc->document}});
 }
 
+// GET /v1/reference-sets, /v1/policies: the newest live version of each (issue 5, attestctl golden list).
+HandlerResult list(ApiContext& ctx, const Request& request, store::DocumentKind kind) {
+  auto scope = ctx.scope(request);
+  if (!scope) return std::unexpected(scope.error());
+  auto docs = ctx.store->list_documents(*scope, kind);
+  if (!docs) return std::unexpected(store_problem(docs.error()));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& d : *docs) {
+    items.push_back({{"name", d.name}, {"version", d.version},
+                     {"created_at", iso8601(std::chrono::system_clock::time_point(d.created_at))}});
+  }
+  return Response::json(200, {{"documents", items}});
+}
+
+// GET .../{name}/versions: every version, oldest first, retired ones included.
+HandlerResult versions(ApiContext& ctx, const Request& request, store::DocumentKind kind) {
+  auto scope = ctx.scope(request);
+  if (!scope) return std::unexpected(scope.error());
+  auto docs = ctx.store->list_document_versions(*scope, kind, *request.param("name"));
+  if (!docs) return std::unexpected(store_problem(docs.error()));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& d : *docs) {
+    nlohmann::json item = {{"version", d.version},
+                           {"created_at", iso8601(std::chrono::system_clock::time_point(d.created_at))}};
+    if (d.retired_at) item["retired_at"] = iso8601(std::chrono::system_clock::time_point(*d.retired_at));
+    items.push_back(std::move(item));
+  }
+  return Response::json(200, {{"name", *request.param("name")}, {"versions", items}});
+}
+
+// DELETE .../{name}: retires every version (kept for the audit trail; a later PUT revives the name).
+HandlerResult retire(ApiContext& ctx, const Request& request, store::DocumentKind kind) {
+  auto scope = ctx.scope(request);
+  if (!scope) return std::unexpected(scope.error());
+  auto done = ctx.store->retire_document(*scope, kind, *request.param("name"), ctx.request_context(request));
+  if (!done) return std::unexpected(store_problem(done.error()));
+  return Response::json(200, {{"name", *request.param("name")}, {"retired", true}});
+}
+
 }  // namespace
 
 void add_document_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes) {
@@ -74,6 +114,11 @@ void add_document_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<ser
                             std::pair{"/v1/policies/{name}", store::DocumentKind::policy}}) {
     routes.push_back({Method::put, path, admin, [ctx, kind](const Request& r) { return put(*ctx, r, kind); }});
     routes.push_back({Method::get, path, readers, [ctx, kind](const Request& r) { return get(*ctx, r, kind); }});
+    routes.push_back({Method::delete_, path, admin, [ctx, kind](const Request& r) { return retire(*ctx, r, kind); }});
+    const std::string collection = std::string(path).substr(0, std::string_view(path).rfind('/'));
+    routes.push_back({Method::get, collection, readers, [ctx, kind](const Request& r) { return list(*ctx, r, kind); }});
+    routes.push_back({Method::get, std::string(path) + "/versions", readers,
+                      [ctx, kind](const Request& r) { return versions(*ctx, r, kind); }});
   }
 }
 

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "attestd/evidence/eventlog/digest_check.h"
+#include "attestd/policy/boot_events.h"
 
 namespace attestd::service {
 
@@ -16,6 +17,7 @@ std::expected<std::shared_ptr<const VerifiedLog>, evidence::Error> verify_log(st
   v->log = std::move(*parsed);
   v->replay = el::replay_pcrs(v->log);
   v->digest_reasons = el::check_event_digests(v->log);
+  v->boot_events = std::make_shared<const std::vector<policy::BootEvent>>(policy::boot_events(v->log));
   return std::shared_ptr<const VerifiedLog>(std::move(v));
 }
 

@@ -18,6 +18,7 @@
 #include "attestd/evidence/error.h"
 #include "attestd/evidence/eventlog/event_log.h"
 #include "attestd/evidence/eventlog/replay.h"
+#include "attestd/policy/claims.h"
 
 namespace attestd::service {
 
@@ -27,6 +28,8 @@ struct VerifiedLog {
   evidence::eventlog::EventLog log;
   evidence::eventlog::Replay replay;
   std::vector<evidence::Error> digest_reasons;  // check_event_digests, in log order
+  // What event-level policy reads (policy::boot_events); owns its values.
+  std::shared_ptr<const std::vector<policy::BootEvent>> boot_events;
 
   VerifiedLog() = default;
   VerifiedLog(const VerifiedLog&) = delete;  // `log` points into `bytes`

@@ -145,6 +145,7 @@ Result<Attestation> SqliteStore::consume_challenge_and_record(const TenantScope&
        {"policy", attestation.policy_name ? nlohmann::json(*attestation.policy_name) : nlohmann::json(nullptr)},
        {"policy_version",
         attestation.policy_version ? nlohmann::json(*attestation.policy_version) : nlohmann::json(nullptr)},
+       {"reference_sets", attestation.reference_set_versions},
        {"evidence_digests", attestation.evidence_digests}}};
 
   return writer_->run([&](Connection& c) -> Result<Attestation> {

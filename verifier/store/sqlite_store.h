@@ -78,6 +78,20 @@ class SqliteStore final : public Store {
   Result<AuditRecord> append_system_audit(std::string_view actor, const AuditEvent& event,
                                           const RequestContext& ctx) override;
   Result<std::vector<AuditRecord>> list_audit(const TenantScope& scope, const AuditQuery& query) override;
+  Result<int64_t> next_key_version(const TenantScope& scope, std::string_view name) override;
+  Result<KeyVersion> put_key_version(const TenantScope& scope, const NewKeyVersion& key,
+                                     const RequestContext& ctx) override;
+  Result<KeyVersion> get_key(const TenantScope& scope, std::string_view name) override;
+  Result<std::vector<KeyVersion>> list_keys(const TenantScope& scope) override;
+  Result<std::vector<KeyVersion>> list_key_versions(const TenantScope& scope, std::string_view name) override;
+  Result<int64_t> destroy_key(const TenantScope& scope, std::string_view name, const RequestContext& ctx) override;
+  Result<TenantScope> scope_for_verified_ear(std::string_view tenant_id, std::string_view actor) override;
+  Result<std::vector<AuditRecord>> export_audit(const TenantScope& scope, int64_t after_seq,
+                                                std::optional<Timestamp> since, int64_t limit) override;
+  Result<std::vector<AuditCheckpoint>> list_audit_checkpoints(const TenantScope& scope, int64_t limit) override;
+  Result<std::vector<AuditHead>> audit_heads() override;
+  Result<void> add_audit_checkpoint(std::string_view tenant_id, const AuditCheckpoint& checkpoint) override;
+  Result<std::vector<AuditRecord>> export_system_audit(int64_t after_seq, int64_t limit) override;
 
   WriteStats write_stats() const override { return writer_->stats(); }
 

@@ -33,6 +33,16 @@ inline constexpr std::string_view kTpmSubmod = "tpm0";
 // "gpu0", "gpu1", ...: the EAR submodule of Claims::gpus[index].
 std::string gpu_submod(size_t index);
 
+// The log event a reason is about (issue 5: "with the event that violated it").
+struct EventRef {
+  size_t index = 0;    // in the log, the Spec ID header being 0
+  uint32_t pcr = 0;
+  uint32_t type = 0;
+  std::string digest;  // "<bank>:<hex>" in the strongest bank the event has
+
+  friend bool operator==(const EventRef&, const EventRef&) = default;
+};
+
 struct Reason {
   std::string_view id;  // a stable id with static storage (policy or evidence reasons.h)
   std::string message;
@@ -42,6 +52,7 @@ struct Reason {
   // The AR4SI claim it affects; nullopt when it affects none in particular (no policy, stale).
   std::optional<Ar4siDimension> dimension;
   Verdict verdict = Verdict::contraindicated;  // what the reason makes of its submodule
+  std::optional<EventRef> event;               // for event-level reasons
 
   friend bool operator==(const Reason&, const Reason&) = default;
 };

@@ -9,15 +9,45 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "attestd/evidence/digest.h"
 #include "attestd/evidence/error.h"
 #include "attestd/evidence/hash_alg.h"
 #include "attestd/evidence/pcr_values.h"
 
 namespace attestd::policy {
+
+// One extending event of the measured-boot log, as policy sees it: owned values, no bytes to parse
+// (boot_events.h builds them from a parsed log). Decoded fields are filled by type and are
+// trustworthy only when `data_bound` (digest_check.h: the digest is a hash of that data); for the
+// other types they only describe what was measured, and rules compare digests instead.
+struct BootEvent {
+  size_t index = 0;  // position in the log, the Spec ID header being 0
+  uint32_t pcr = 0;
+  uint32_t type = 0;
+  std::map<evidence::HashAlg, evidence::Digest> digests;  // every bank the event has
+  bool data_bound = false;
+  // EV_IPL, EV_EFI_ACTION, EV_ACTION, EV_S_CRTM_VERSION, ... as UTF-8.
+  std::optional<std::string> text;
+  // UEFI_VARIABLE_DATA: the GUID (canonical text), the name and VariableData.
+  std::optional<std::string> variable_guid;
+  std::optional<std::string> variable_name;
+  std::vector<uint8_t> variable_data;
+  // For a variable holding EFI_SIGNATURE_LISTs (PK, KEK, db, dbx): how many signatures, and the
+  // EFI_CERT_SHA256 ones (UEFI 2.10 §32.4.1). Empty when the data is not such a list.
+  size_t signature_count = 0;
+  std::vector<std::vector<uint8_t>> signature_sha256;
+  // UEFI_IMAGE_LOAD_EVENT device path as text (may be empty).
+  std::optional<std::string> image_path;
+  std::optional<uint32_t> tag_id;     // EV_EVENT_TAG
+  std::optional<uint32_t> separator;  // EV_SEPARATOR value
+  // A one-line description for messages and listings: the image path, variable name or text.
+  std::string description;
+};
 
 struct TpmClaims {
   // The quote verified: signature by the host's registered AK, nonce = binding, PCR digest equal
@@ -32,6 +62,10 @@ struct TpmClaims {
   std::vector<evidence::Error> event_log_reasons;  // why not (eventlog.* ids)
   // Quoted PCRs the log explains, per bank (ReplayComparison::verified); for event-level policy.
   std::map<evidence::HashAlg, std::vector<uint32_t>> event_log_verified_pcrs;
+  // The extending events of the log when it parsed (EV_NO_ACTION left out), in log order. Event-level
+  // rules read them only when event_log_verified and only in PCRs of event_log_verified_pcrs.
+  // Shared and immutable: the service computes them once per distinct log and keeps them.
+  std::shared_ptr<const std::vector<BootEvent>> boot_events;
 };
 
 // The evidence layer's comparison of a GPU's measurements with its driver and VBIOS RIMs.

@@ -64,4 +64,44 @@ inline constexpr std::string_view kGpuModelNotAllowed = "policy.gpu.model_not_al
 // measurements "rim": the evidence layer did not compare the GPU's measurements with its RIMs.
 inline constexpr std::string_view kGpuRimNotCompared = "policy.gpu.rim_not_compared";
 
+// ---- measured-boot events (issue 5): each reason names the event (index, PCR, type, digest) ----
+// "secure_boot": "required" and the SecureBoot variable measured in PCR 7 is not 1.
+inline constexpr std::string_view kSecureBootDisabled = "secureboot.disabled";
+// "secure_boot": "required" and PCR 7 of the verified log holds no SecureBoot variable event.
+inline constexpr std::string_view kSecureBootNotMeasured = "secureboot.not_measured";
+// A hash "dbx": {"must_contain"} lists is not in the measured dbx (or dbx is not measured).
+inline constexpr std::string_view kDbxMissing = "policy.dbx.missing";
+// A boot application or driver (PCR 2/4 image load) whose digest the "only_from" set does not list.
+inline constexpr std::string_view kBootApplicationUnknown = "policy.boot_application.unknown";
+// The measured kernel command line differs from "equals", does not match "matches", or is not
+// listed in the "only_from" set.
+inline constexpr std::string_view kKernelCmdlineMismatch = "policy.kernel_cmdline.mismatch";
+// A "kernel_cmdline" rule and the verified log holds no command-line event.
+inline constexpr std::string_view kKernelCmdlineMissing = "policy.kernel_cmdline.missing";
+// "matches" and the log holds the command line only as a digest (the EFI stub's tag): unjudgeable.
+inline constexpr std::string_view kKernelCmdlineUnreadable = "policy.kernel_cmdline.unreadable";
+// An event in a PCR the "events" rule governs that its reference set does not list.
+inline constexpr std::string_view kEventUnknown = "policy.golden.event_unknown";
+// A PCR an event-level rule governs holds events but the quote does not vouch for them (not quoted
+// in any bank the log replays): the events could be anything.
+inline constexpr std::string_view kEventLogNotCovered = "policy.eventlog.not_covered";
+// A governed PCR 0-7 without an EV_SEPARATOR 00000000 (PFP 1.05 §3.3.2: firmware ends each with one).
+inline constexpr std::string_view kSeparatorMissing = "policy.eventlog.separator_missing";
+// PCR 5 is governed and the log lacks EV_EFI_ACTION "Exit Boot Services Invocation".
+inline constexpr std::string_view kExitBootServicesMissing = "policy.eventlog.exit_boot_services_missing";
+
+// ---- GPU versions ----
+inline constexpr std::string_view kGpuDriverTooOld = "policy.gpu.driver_too_old";
+inline constexpr std::string_view kGpuVbiosTooOld = "policy.gpu.vbios_too_old";
+// min_driver / min_vbios is set and the GPU's claims carry no (readable) version.
+inline constexpr std::string_view kGpuVersionUnknown = "policy.gpu.version_unknown";
+
+// ---- imports (attestctl golden import) ----
+// RIMs of different models, one SPDM index active in two RIMs (NVIDIA's verifiers refuse it too:
+// rim.index_conflict), or no active measurement at all.
+inline constexpr std::string_view kGpuImportInvalid = "policy.import.gpu_invalid";
+// Not a CoRIM this build reads (gpu_import / corim.h names the field), or one without
+// reference-value triples.
+inline constexpr std::string_view kCorimInvalid = "policy.import.corim_invalid";
+
 }  // namespace attestd::policy

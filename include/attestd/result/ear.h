@@ -8,6 +8,8 @@
 //   eat_nonce         base64url (no padding) of the challenge nonce   (RFC 9711 §4.1)
 //   ear.verifier-id   {"build":"attestd <version>","developer":"attestd"}
 //   ear.status        worst submod status (ar4si.h ordering)
+//   ear.attestd.tenant, ear.attestd.host   the tenant (internal id) and host attested, when the
+//                     service issues the token: a key release by EAR stays in that tenant (issue 6)
 //   submods           {"tpm0": appraisal, "gpu0": appraisal, ...}     (EAT §4.2.18)
 // Each appraisal (draft-ietf-rats-ear §3.1):
 //   ear.status                  tier, never better than its vector's worst claim
@@ -64,6 +66,10 @@ struct EarRequest {
   std::chrono::seconds lifetime{std::chrono::minutes(10)};
   std::vector<Submod> submods;          // at least one; names unique
   const PublicJwk* tee_key = nullptr;   // the bound tee_public_key, if any; borrowed for the call
+  // attestd extensions: the tenant (its internal id) and host attested, as top-level claims
+  // "ear.attestd.tenant" and "ear.attestd.host"; omitted when empty (host only with a tenant).
+  std::string tenant_id;
+  std::string host_id;
 };
 
 // The claims set of the EAR for req (exactly what issue_ear signs), for the audit record and tests.
@@ -94,6 +100,8 @@ struct VerifiedEar {
   std::chrono::sys_seconds expires_at;
   std::vector<uint8_t> nonce;
   std::string verifier_build;
+  std::string tenant_id;  // "ear.attestd.tenant"; empty when absent
+  std::string host_id;    // "ear.attestd.host"; empty when absent
   std::vector<VerifiedSubmod> submods;  // ordered by name
   // The attested tee public key (DER SPKI): set only when every submod carries the same akpub, so
   // that a key is released only to a key all evidence vouched for. public_jwk_from_spki_der()

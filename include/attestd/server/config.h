@@ -30,6 +30,8 @@ struct Config {
   // Relative paths are taken relative to the data directory (resolve_paths).
   std::filesystem::path tls_certificate = "tls/server.crt";
   std::filesystem::path tls_private_key = "tls/server.key";
+  // The key broker's key-encryption key (issue 6): 32 bytes, created mode 0600 on first start.
+  std::filesystem::path key_encryption_key = "key-encryption-key";
 
   size_t max_header_bytes = 16 * 1024;     // request line + headers; beyond: 431
   size_t max_body_bytes = 1024 * 1024;     // beyond: 413
@@ -47,6 +49,9 @@ struct Config {
   std::chrono::seconds nonce_lifetime{120};  // challenges (DESIGN.md §1)
   std::chrono::seconds token_lifetime{300};  // EAR tokens issued with verdicts
 
+  uint64_t audit_checkpoint_every = 1000;                // records per signed checkpoint (issue 7)
+  std::chrono::seconds audit_checkpoint_interval{60};    // or this long, whichever comes first
+
   friend bool operator==(const Config&, const Config&) = default;
 };
 
@@ -59,7 +64,7 @@ std::expected<Config, std::string> parse_config(std::string_view json_text);
 // Reads and parses a config file.
 std::expected<Config, std::string> load_config_file(const std::filesystem::path& path);
 
-// Makes the TLS paths absolute against the data directory.
+// Makes the TLS and key-encryption-key paths absolute against the data directory.
 void resolve_paths(Config& config, const std::filesystem::path& data_dir);
 
 }  // namespace attestd::server

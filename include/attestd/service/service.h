@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "attestd/broker/key_broker.h"
 #include "attestd/result/signing_key.h"
 #include "attestd/server/authenticator.h"
 #include "attestd/server/metrics.h"
@@ -36,6 +37,9 @@ struct ServiceDeps {
   Clock clock;  // default: system_clock::now
   // Optional: verdicts by reason id and database write batching are recorded here (/metrics).
   std::shared_ptr<server::MetricsRegistry> metrics;
+  // Optional: the key broker (issue 6). Without it the key routes answer 503 and a "release" in
+  // an attestation is refused with key.unavailable.
+  std::shared_ptr<broker::KeyBroker> broker;
 };
 
 // The API: every route with the roles it admits (DESIGN.md §6; the table is the single place where

@@ -150,6 +150,8 @@ struct NewAttestation {
   std::string token;  // the EAR JWT
   std::optional<std::string> policy_name;
   std::optional<int64_t> policy_version;
+  // The reference sets the appraisal used, name -> version: "under which golden values" (issue 7).
+  std::map<std::string, int64_t> reference_set_versions;
   std::map<std::string, std::string> evidence_digests;  // e.g. {"tpm.quote": "<sha256 hex>"}
 };
 
@@ -187,6 +189,33 @@ struct TpmRoot {
   Timestamp created_at;
 };
 
+// ---- key broker (DESIGN §5, issue 6) ----
+
+// A version of a tenant's key as sealed by the broker. The store never sees plaintext.
+struct NewKeyVersion {
+  std::string name;
+  int64_t version = 1;  // must be the next version of `name` (see Store::next_key_version)
+  std::string kek_id;
+  Bytes nonce;       // 12 bytes
+  Bytes ciphertext;  // AES-256-GCM ciphertext ‖ tag
+  int64_t secret_size = 0;
+  std::vector<std::string> policies;  // policy names whose passing verdict may release it
+  nlohmann::json conditions = nlohmann::json::object();
+};
+
+struct KeyVersion {
+  std::string name;
+  int64_t version = 0;
+  std::string kek_id;
+  Bytes nonce;       // empty once destroyed, and in listings
+  Bytes ciphertext;  // empty once destroyed, and in listings
+  int64_t secret_size = 0;
+  std::vector<std::string> policies;
+  nlohmann::json conditions = nlohmann::json::object();
+  Timestamp created_at;
+  std::optional<Timestamp> destroyed_at;
+};
+
 // ---- audit (DESIGN §5, issue 7) ----
 
 struct AuditEvent {
@@ -205,13 +234,40 @@ struct AuditRecord {
   nlohmann::json details;
   std::string request_id;
   std::string client_address;
+  // The chain (docs/audit.md): details exactly as hashed, and the hashes (zero if never written).
+  std::string details_text;
+  Sha256 prev_hash{};
+  Sha256 hash{};
 };
 
+// Filters of GET /v1/audit; absent ones match everything. Newest first.
 struct AuditQuery {
   std::optional<int64_t> before_id;  // cursor: only records older than this id
   std::optional<std::string> action;
   std::optional<std::string> object;
+  std::optional<std::string> host;     // records whose object is "host:<host>"
+  std::optional<std::string> verdict;  // details.verdict
+  std::optional<std::string> reason;   // one of details.reasons
+  std::optional<Timestamp> since;      // time >= since
+  std::optional<Timestamp> until;      // time < until
   int64_t limit = 100;  // clamped to [1, 1000]
+};
+
+// A chain's length and head hash, and its newest checkpoint; for the service's checkpointer.
+struct AuditHead {
+  std::string tenant_id;  // "" for the service's own chain
+  int64_t size = 0;
+  Sha256 head{};
+  int64_t checkpoint_size = 0;          // 0 when the chain has none
+  std::optional<Timestamp> checkpoint_time;
+};
+
+// A signed statement "tenant's chain had `size` records with head `head` at `time`" (JWS).
+struct AuditCheckpoint {
+  int64_t size = 0;
+  Sha256 head{};
+  Timestamp time;
+  std::string jws;
 };
 
 }  // namespace attestd::store

@@ -165,6 +165,29 @@ class Store {
   virtual Result<void> remove_tpm_root(const TenantScope& scope, std::string_view root_id,
                                        const RequestContext& ctx) = 0;
 
+  // ---- key broker (tenant-scoped, versioned; issue 6)
+
+  // The version a new put of `name` must carry: 1 + the highest ever stored (destroyed included,
+  // so that a version number never names two secrets).
+  virtual Result<int64_t> next_key_version(const TenantScope& scope, std::string_view name) = 0;
+  // Stores a sealed key version with its "key.put" audit row. conflict when that version exists
+  // or is not the next one (a concurrent rotation won); invalid_argument for an empty name.
+  virtual Result<KeyVersion> put_key_version(const TenantScope& scope, const NewKeyVersion& key,
+                                             const RequestContext& ctx) = 0;
+  // The newest version of a live key, with its ciphertext. not_found when none or destroyed.
+  virtual Result<KeyVersion> get_key(const TenantScope& scope, std::string_view name) = 0;
+  // The newest version of every live key, ordered by name, without ciphertexts.
+  virtual Result<std::vector<KeyVersion>> list_keys(const TenantScope& scope) = 0;
+  // Every version of `name`, oldest first, without ciphertexts. not_found when none.
+  virtual Result<std::vector<KeyVersion>> list_key_versions(const TenantScope& scope, std::string_view name) = 0;
+  // Overwrites and drops the ciphertext of every version of `name`, with a "key.destroy" audit
+  // row; returns how many versions were destroyed. not_found when nothing live.
+  virtual Result<int64_t> destroy_key(const TenantScope& scope, std::string_view name, const RequestContext& ctx) = 0;
+  // The scope of `tenant_id` for a request authenticated by an EAR this service signed (key release
+  // by a workload, issue 6): the caller must have verified the token's signature and taken the
+  // tenant from its claims. `actor` names the token for the audit. not_found for no such tenant.
+  virtual Result<TenantScope> scope_for_verified_ear(std::string_view tenant_id, std::string_view actor) = 0;
+
   // ---- audit (append-only)
 
   // Appends an event that has no other state change (a refusal, a key release decision).
@@ -175,6 +198,19 @@ class Store {
                                                   const RequestContext& ctx) = 0;
   // The tenant's records, newest first.
   virtual Result<std::vector<AuditRecord>> list_audit(const TenantScope& scope, const AuditQuery& query) = 0;
+  // The tenant's records in chain order with chain_seq > after_seq and time >= since (when given),
+  // at most `limit` (clamped to 1..10000): page through an export with the last chain_seq.
+  virtual Result<std::vector<AuditRecord>> export_audit(const TenantScope& scope, int64_t after_seq,
+                                                        std::optional<Timestamp> since, int64_t limit) = 0;
+  // The tenant's checkpoints, newest first, at most `limit` (clamped to 1..1000).
+  virtual Result<std::vector<AuditCheckpoint>> list_audit_checkpoints(const TenantScope& scope, int64_t limit) = 0;
+  // The service's checkpointer (not tenant-facing): every chain's head and newest checkpoint.
+  virtual Result<std::vector<AuditHead>> audit_heads() = 0;
+  // Stores a checkpoint of `tenant_id`'s chain ("" for the service's own). invalid_argument unless
+  // the chain has a record `size` whose hash is `head`; conflict when that size is already signed.
+  virtual Result<void> add_audit_checkpoint(std::string_view tenant_id, const AuditCheckpoint& checkpoint) = 0;
+  // The service's own chain (authentication failures, tenants, operator tokens), for operators.
+  virtual Result<std::vector<AuditRecord>> export_system_audit(int64_t after_seq, int64_t limit) = 0;
 
   // ---- observability
 
