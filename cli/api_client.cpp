@@ -35,6 +35,8 @@ void add_server_options(CLI::App& command, ServerOptions& options) {
   command.add_option("--cacert", options.cacert,
                      "PEM file of the CA (or self-signed certificate) to trust (or ATTESTD_CACERT; "
                      "default: the system trust store)");
+  command.add_option("--timeout", options.timeout_seconds, "seconds each step of a request may take (default 30)")
+      ->check(CLI::Range(0.1, 3600.0));
 }
 
 std::expected<nlohmann::json, std::string> ApiResponse::json() const {
@@ -73,7 +75,8 @@ std::expected<ApiClient, std::string> ApiClient::create(const ServerOptions& opt
   try {
     const auto parsed = client::Url::parse(c.url_);
     c.tls_ = std::make_unique<client::TlsConfig>(env_or(options.cacert, "ATTESTD_CACERT"));
-    c.http_ = std::make_unique<client::HttpsClient>(parsed, *c.tls_);
+    const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(options.timeout_seconds * 1000));
+    c.http_ = std::make_unique<client::HttpsClient>(parsed, *c.tls_, timeout);
   } catch (const std::exception& e) {
     return std::unexpected(e.what());
   }

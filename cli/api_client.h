@@ -23,6 +23,7 @@ struct ServerOptions {
   std::string url;
   std::string token_file;
   std::string cacert;
+  double timeout_seconds = 30;  // per step: connect, handshake, send, whole response
 };
 
 // Registers --server, --token-file and --cacert on a subcommand that talks to attestd.

@@ -6,7 +6,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <optional>
 #include <stdexcept>
@@ -38,8 +37,6 @@ using tcp = boost::asio::ip::tcp;
 
 namespace {
 
-// A response that never comes is a failure of the run, not a hang of the tool.
-constexpr int kIoTimeoutSeconds = 30;
 
 bool is_ip_literal(const std::string& host) {
   in6_addr a6{};
@@ -115,11 +112,38 @@ struct HttpsClient::Impl {
   boost::beast::flat_buffer buffer;
   std::unique_ptr<SSL_SESSION, SessionFree> session;
   std::optional<tcp::resolver::results_type> endpoints;
+  std::chrono::milliseconds timeout;
   uint64_t connects = 0;
   uint64_t resumed = 0;
   std::string request_text;
 
-  Impl(const Url& u, const TlsConfig& t) : url(u), tls(t) {}
+  Impl(const Url& u, const TlsConfig& t, std::chrono::milliseconds to) : url(u), tls(t), timeout(to) {}
+
+  // Runs one asynchronous operation to completion or until the deadline. Blocking socket calls
+  // cannot time out under Asio (a receive timeout only makes it poll again, forever), so every
+  // step is an async operation on this private io_context, run for at most the timeout. On
+  // expiry the socket is closed, the cancelled handler is run (it refers to this frame) and the
+  // caller gets a "timed out" error; the next request reconnects.
+  template <class Start>
+  void run_with_deadline(Start&& start, const char* what) {
+    boost::system::error_code result;
+    bool done = false;
+    start([&](boost::system::error_code ec, auto&&...) {
+      result = ec;
+      done = true;
+    });
+    io.restart();
+    io.run_for(timeout);
+    if (!done) {
+      boost::system::error_code ignored;
+      if (stream) stream->next_layer().close(ignored);
+      io.restart();
+      io.run();  // the aborted handler, which must not outlive this frame
+      stream.reset();
+      throw std::runtime_error(std::string(what) + " timed out");
+    }
+    if (result) throw boost::system::system_error(result);
+  }
 
   void connect() {
     if (!endpoints) {
@@ -128,13 +152,10 @@ struct HttpsClient::Impl {
     }
     stream.emplace(io, tls.impl().ctx);
     buffer.clear();
-    net::connect(stream->next_layer(), *endpoints);
+    run_with_deadline([&](auto handler) { net::async_connect(stream->next_layer(), *endpoints, handler); }, "connect");
     auto& sock = stream->next_layer();
     // Requests are written whole; Nagle would only add delay to the response path.
     sock.set_option(tcp::no_delay(true));
-    const timeval tv{kIoTimeoutSeconds, 0};
-    setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(sock.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 
     SSL* ssl_handle = stream->native_handle();
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl_handle);
@@ -146,7 +167,8 @@ struct HttpsClient::Impl {
       if (SSL_set1_host(ssl_handle, url.host.c_str()) != 1) throw std::runtime_error("bad host in --url");
     }
     if (session) SSL_set_session(ssl_handle, session.get());
-    stream->handshake(ssl::stream_base::client);
+    run_with_deadline([&](auto handler) { stream->async_handshake(ssl::stream_base::client, handler); },
+                      "TLS handshake");
     ++connects;
     if (SSL_session_reused(ssl_handle) == 1) ++resumed;
   }
@@ -160,7 +182,8 @@ struct HttpsClient::Impl {
   }
 };
 
-HttpsClient::HttpsClient(const Url& url, const TlsConfig& tls) : impl_(std::make_unique<Impl>(url, tls)) {}
+HttpsClient::HttpsClient(const Url& url, const TlsConfig& tls, std::chrono::milliseconds timeout)
+    : impl_(std::make_unique<Impl>(url, tls, timeout)) {}
 HttpsClient::~HttpsClient() = default;
 
 uint64_t HttpsClient::connects() const { return impl_->connects; }
@@ -183,11 +206,13 @@ HttpResponse HttpsClient::request(std::string_view method, std::string_view targ
       req.append("\r\n");
     }
     req.append("\r\n").append(body);
-    net::write(*im.stream, net::buffer(req));
+    im.run_with_deadline([&](auto handler) { net::async_write(*im.stream, net::buffer(req), handler); },
+                         "sending the request");
 
     http::response_parser<http::string_body> parser;
     parser.body_limit(16 * 1024 * 1024);
-    http::read(*im.stream, im.buffer, parser);
+    im.run_with_deadline([&](auto handler) { http::async_read(*im.stream, im.buffer, parser, handler); },
+                         "waiting for the response");
     auto res = parser.release();
     if (!im.session) im.session.reset(SSL_get1_session(im.stream->native_handle()));
     HttpResponse out{res.result_int(), std::string(res[http::field::content_type]), std::move(res.body())};
@@ -196,6 +221,9 @@ HttpResponse HttpsClient::request(std::string_view method, std::string_view targ
   } catch (const boost::system::system_error& e) {
     im.drop();
     throw std::runtime_error(e.code().message());
+  } catch (const std::runtime_error&) {
+    im.drop();
+    throw;
   }
 }
 

@@ -203,6 +203,24 @@ class HostsCommands(unittest.TestCase):
         self.assertIn("HTTP 401", p.stderr)
         self.assertEqual(p.stdout, "")
 
+    def test_a_server_that_never_answers_is_a_timeout_not_a_hang(self):
+        import socket
+        import time
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # accepts the TCP connection (backlog) and never speaks TLS
+        try:
+            start = time.monotonic()
+            p = subprocess.run([ATTESTCTL, "hosts", "list", "--server", f"https://127.0.0.1:{silent.getsockname()[1]}",
+                                "--token-file", str(self.server.token_file), "--cacert", str(self.server.cacert),
+                                "--timeout", "1"], capture_output=True, text=True, timeout=60)
+            elapsed = time.monotonic() - start
+        finally:
+            silent.close()
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("TLS handshake timed out", p.stderr)
+        self.assertLess(elapsed, 20)
+
     def test_an_untrusted_server_certificate_is_refused(self):
         other = self.work / "other.crt"
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",

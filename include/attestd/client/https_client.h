@@ -4,9 +4,10 @@
 // it must reconnect, resumes the TLS session so a reconnect costs no full handshake.
 //
 // Beast lives in the .cpp only: this header is plain C++ so that the tool's other files compile
-// fast. Failures (connect, TLS, I/O, timeout) throw std::runtime_error; the caller counts them.
+// fast. Failures (connect, TLS, I/O, timeout) throw std::runtime_error.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -46,8 +47,10 @@ struct HttpResponse {
 
 class HttpsClient {
  public:
-  // Does not connect yet; the first request does. `tls` must outlive the client.
-  HttpsClient(const Url& url, const TlsConfig& tls);
+  // Does not connect yet; the first request does. `tls` must outlive the client. Each step
+  // (connect, handshake, sending, the whole response) must finish within `timeout`: a server
+  // that accepts and never answers is an error, not a hang.
+  HttpsClient(const Url& url, const TlsConfig& tls, std::chrono::milliseconds timeout = std::chrono::seconds(30));
   ~HttpsClient();
   HttpsClient(const HttpsClient&) = delete;
   HttpsClient& operator=(const HttpsClient&) = delete;
