@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "attestd/evidence/digest.h"
+
 namespace attestd::store {
 
 namespace {
@@ -125,16 +127,7 @@ bool ChainVerifier::add(const ChainRecord& r) {
   return true;
 }
 
-std::string audit_hex(std::span<const uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0x0f]);
-  }
-  return out;
-}
+std::string audit_hex(std::span<const uint8_t> bytes) { return evidence::to_hex(bytes); }
 
 std::optional<Sha256> audit_hash_from_hex(std::string_view hex) {
   if (hex.size() != 64) return std::nullopt;

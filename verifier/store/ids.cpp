@@ -5,18 +5,11 @@
 
 #include <array>
 
+#include "attestd/evidence/digest.h"
+
 namespace attestd::store::sqlite {
 
-std::string to_hex(std::span<const uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0x0f]);
-  }
-  return out;
-}
+std::string to_hex(std::span<const uint8_t> bytes) { return evidence::to_hex(bytes); }
 
 Result<std::string> new_id() {
   std::array<uint8_t, 16> raw{};
