@@ -12,9 +12,14 @@
 #include <cbor.h>
 #include <fmt/format.h>
 
+#include "attestd/evidence/cbor_scan.h"
+
 namespace attestd::policy {
 
 namespace {
+
+// CoMID and CoRIM nest a dozen levels; libcbor's decoder recurses per level.
+constexpr size_t kMaxCorimDepth = 32;
 
 struct Decref {
   void operator()(cbor_item_t* item) const { cbor_decref(&item); }
@@ -25,6 +30,15 @@ evidence::Error bad(std::string message) { return evidence::Error{kCorimInvalid,
 
 std::expected<Item, evidence::Error> load(std::span<const uint8_t> bytes, std::string_view what) {
   if (bytes.empty() || bytes.size() > kMaxCorimSize) return std::unexpected(bad(fmt::format("{}: empty or larger than {} bytes", what, kMaxCorimSize)));
+  // libcbor allocates what a header declares before reading it: scan first (found by corim_fuzz:
+  // a count of 2^58 asked for an exabyte).
+  size_t item_size = 0;
+  switch (evidence::scan_cbor(bytes, kMaxCorimDepth, &item_size)) {
+    case evidence::CborScan::ok: break;
+    case evidence::CborScan::too_deep:
+      return std::unexpected(bad(fmt::format("{}: nested deeper than {} levels", what, kMaxCorimDepth)));
+    case evidence::CborScan::malformed: return std::unexpected(bad(fmt::format("{}: not well-formed CBOR", what)));
+  }
   cbor_load_result result{};
   Item item(cbor_load(bytes.data(), bytes.size(), &result));
   if (!item || result.error.code != CBOR_ERR_NONE) {

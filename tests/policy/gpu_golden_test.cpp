@@ -309,6 +309,10 @@ TEST(Corim, RefusesWhatItCannotReadWithCorimInvalid) {
   // A COSE_Sign1 around it: a signature this import cannot check is refused, never skipped.
   Cbor signed_corim(cbor_build_tag(kTagCoseSign1, cbor_move(cbor_build_bytestring(good.data(), good.size()))));
   refused(serialize(signed_corim.get()), "signed CoRIM");
+  // A count no input can hold: refused before libcbor allocates for it (corim_fuzz found
+  // cbor_load asking for an exabyte), and nesting beyond what a CoRIM needs.
+  refused({0xd9, 0x01, 0xf5, 0x9b, 0x04, 0, 0, 0, 0, 0, 0, 0}, "not well-formed");
+  refused(std::vector<uint8_t>(100, 0x81), "nested deeper than 32");
   // Truncated: cut anywhere, never accepted.
   for (size_t n = 1; n < good.size(); n += 7) refused(std::vector<uint8_t>(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n)), "");
 }
