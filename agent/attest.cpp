@@ -9,6 +9,7 @@
 #include <iterator>
 
 #include "commands.h"
+#include "event_log.h"
 #include "jwe_decrypt.h"
 #include "nvml_gpus.h"
 
@@ -101,11 +102,11 @@ std::expected<AttestOutcome, Error> attest_once(const Config& config, const Atte
   nlohmann::json tpm_json = {{"quote", base64_encode(quote->attest)},
                              {"signature", base64_encode(quote->signature)},
                              {"pcrs", pcr_json(*quote)}};
-  // A host without a measured-boot log (no firmware support, a container) attests without one;
-  // the policy decides whether that is enough.
-  if (!config.event_log.empty()) {
-    if (auto log = read_bytes(config.event_log); log && !log->empty()) tpm_json["event_log"] = base64_encode(*log);
-  }
+  // A configured log that cannot be read fails the attempt (event_log.h); only a host configured
+  // with "none" attests without one, and its policy decides whether that is enough.
+  auto log = read_event_log(config.event_log);
+  if (!log) return std::unexpected(log.error());
+  if (*log) tpm_json["event_log"] = base64_encode(**log);
   nlohmann::json body = {{"challenge_id", challenge_id}, {"host_id", config.host_id}, {"tpm", tpm_json}};
   nlohmann::json gpus = nlohmann::json::array();
   if (!config.nvml_library.empty()) {

@@ -16,10 +16,17 @@
 
 namespace attestd::agent {
 
-// Exit codes: 0 affirming or warning, 2 contraindicated or none, 1 a failed step, 3 the TPM and 4
-// attestd did not answer in time (deadline.h), 78 (EX_CONFIG) configuration errors.
+// Exit codes of init/enroll/attest: 0 affirming or warning, 2 contraindicated or none, 1 a failed
+// step, 3 the TPM and 4 attestd did not answer in time (deadline.h), 78 (EX_CONFIG) configuration
+// errors. `run` ends non-zero on configuration errors only.
 inline constexpr int kExitNotAffirming = 2;
 inline constexpr int kExitConfig = 78;
+
+// The exit status for a failed step: kExitConfig for agent.config.*, kExitTpmTimeout for
+// agent.tpm.timeout, kExitServerTimeout for agent.server.timeout, else 1.
+int exit_status(const Error& e);
+// True for the errors only a change of configuration can cure (agent.config.*): `run` stops on them.
+bool is_config_error(const Error& e);
 
 // The TPM with the EK and the agent's AK loaded, kept across attestations by `run`.
 struct AgentTpm {
@@ -71,9 +78,12 @@ struct RunOptions {
   std::chrono::milliseconds max_backoff{300'000};
   std::optional<uint64_t> count;  // stop after this many attestations (tests)
 };
-// `run`: attests every interval until SIGTERM/SIGINT; failures are logged and retried with
-// jittered exponential backoff. Returns only on a signal, after `count`, or on a configuration
-// error (kExitConfig).
+// `run`: attests every interval until SIGTERM/SIGINT; failures (attestd down or slow, 5xx, network,
+// TPM errors, a TPM that stops answering, an unreadable event log) are logged one line each and
+// retried with jittered exponential backoff. The TPM and attestd are used by a worker process
+// that the loop replaces when a deadline ends it (deadline.h), so a hung TPM costs one attempt,
+// not the agent. Returns 0 on a signal or after `count` attempts, kExitConfig on a configuration
+// error.
 int run_loop(const Config& config, const AttestOptions& options, const RunOptions& run);
 
 }  // namespace attestd::agent

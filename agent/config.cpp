@@ -6,6 +6,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "event_log.h"
+
 namespace attestd::agent {
 
 namespace {
@@ -86,10 +88,14 @@ std::expected<void, Error> load_config_file(const std::filesystem::path& path, C
         auto parsed = parse_pcr_list(list);
         if (!parsed) return std::unexpected(parsed.error());
         config.pcrs = *parsed;
-      } else if (key == "ek_alg" || key == "ak_alg") {
+      } else if (key == "ek_alg") {
+        const auto ek = parse_ek_template(value.get<std::string>());
+        if (!ek) return std::unexpected(invalid("ek_alg: \"rsa\", \"ecc\" or \"ecc384\""));
+        config.ek_alg = *ek;
+      } else if (key == "ak_alg") {
         auto alg = key_alg(value.get<std::string>(), key.c_str());
         if (!alg) return std::unexpected(alg.error());
-        (key == "ek_alg" ? config.ek_alg : config.ak_alg) = *alg;
+        config.ak_alg = *alg;
       } else if (key == "key_type") {
         const auto v = value.get<std::string>();
         if (v != "p256" && v != "rsa3072") return std::unexpected(invalid("key_type: \"p256\" or \"rsa3072\""));
@@ -110,6 +116,10 @@ std::expected<void, Error> validate_config(const Config& config) {
   if (config.credential_file.empty()) return std::unexpected(invalid("no credential file (--credential-file)"));
   if (config.host_id.empty()) return std::unexpected(invalid("no host id (--host-id or \"host_id\")"));
   if (config.pcrs.empty()) return std::unexpected(invalid("no PCRs to quote"));
+  if (config.event_log.empty()) {
+    return std::unexpected(
+        invalid(fmt::format("event_log is empty: give its path or \"{}\" to send none", kNoEventLog)));
+  }
   if (config.tpm_timeout_s <= 0 || config.server_timeout_s <= 0) {
     return std::unexpected(invalid("tpm_timeout_s and server_timeout_s must be positive"));
   }

@@ -27,8 +27,9 @@ struct Config {
   std::string tcti = "device:/dev/tpmrm0";
   std::filesystem::path state_dir = "/var/lib/attest-agent";
   std::vector<unsigned> pcrs = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  // A path, or kNoEventLog to attest without one (event_log.h): fail closed, never skip silently.
   std::string event_log = "/sys/kernel/security/tpm0/binary_bios_measurements";
-  KeyAlg ek_alg = KeyAlg::rsa;
+  EkTemplate ek_alg = EkTemplate::rsa2048;  // "ek_alg": rsa | ecc | ecc384 (parse_ek_template)
   KeyAlg ak_alg = KeyAlg::rsa;
   EphemeralKeyType key_type = EphemeralKeyType::p256;
   std::optional<std::string> ek_certificate_file;  // when the TPM has none in NV
@@ -41,7 +42,8 @@ struct Config {
 // Reads `path` into `config` (fields absent from the file keep their value). Fails with
 // agent.config.invalid naming the field.
 std::expected<void, Error> load_config_file(const std::filesystem::path& path, Config& config);
-// Checks what every server command needs (server, ca_file, credential_file, host_id, PCR range).
+// Checks what every server command needs (server, ca_file, credential_file, host_id, PCR range,
+// an event-log path or "none").
 std::expected<void, Error> validate_config(const Config& config);
 // "1,2,7" or "0-9" → indices < 24. Fails with agent.config.invalid.
 std::expected<std::vector<unsigned>, Error> parse_pcr_list(std::string_view text);

@@ -2,7 +2,7 @@
 //   attest-agent init     create or load the AK, print its Name (ak.pub is what the host is registered with)
 //   attest-agent enroll   credential activation with attestd
 //   attest-agent attest [--release KEY]... [--out DIR | --stdout] [--gpu-report F --gpu-chain F]...
-//   attest-agent run --interval 60s
+//   attest-agent run --interval 60s   (retries every failure; exits non-zero on configuration errors only)
 #include <fmt/format.h>
 #include <sys/prctl.h>
 
@@ -31,7 +31,7 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
 
 int fail(const Error& e) {
   fmt::print(stderr, "attest-agent: {}: {}\n", e.id, e.message);
-  return e.id.starts_with("agent.config.") ? kExitConfig : 1;
+  return exit_status(e);
 }
 
 }  // namespace
@@ -56,8 +56,9 @@ int main(int argc, char** argv) {
   app.add_option("--tcti", tcti, "TPM TCTI (default device:/dev/tpmrm0)");
   app.add_option("--state-dir", state_dir, "where the AK files live (default /var/lib/attest-agent)");
   app.add_option("--pcrs", pcrs, "PCRs to quote, e.g. 0-9 or 0,2,4,7 (default 0-9)");
-  app.add_option("--event-log", event_log, "measured-boot event log (empty: send none)");
-  app.add_option("--ek-alg", ek_alg, "EK template: rsa (default) or ecc")->check(CLI::IsMember({"rsa", "ecc"}));
+  app.add_option("--event-log", event_log, "measured-boot event log, or none to send no log");
+  app.add_option("--ek-alg", ek_alg, "EK template: rsa (RSA 2048, default), ecc (P-256) or ecc384 (P-384)")
+      ->check(CLI::IsMember({"rsa", "rsa2048", "ecc", "ecc256", "ecc384"}));
   app.add_option("--ak-alg", ak_alg, "AK type when created: rsa (default) or ecc")
       ->check(CLI::IsMember({"rsa", "ecc"}));
   app.add_option("--key-type", key_type, "ephemeral key: p256 (default) or rsa3072")
@@ -85,7 +86,11 @@ int main(int argc, char** argv) {
   };
   auto* attest_cmd = app.add_subcommand("attest", "attest once and print the verdict");
   add_attest_flags(attest_cmd);
-  auto* run_cmd = app.add_subcommand("run", "attest periodically");
+  auto* run_cmd = app.add_subcommand(
+      "run",
+      "attest periodically, one log line per attestation; every failure (attestd down, slow or 5xx, the network, "
+      "TPM errors and timeouts, a TPM in failure mode, an unreadable event log) is retried with jittered backoff; "
+      "exits non-zero (78) on configuration errors only");
   add_attest_flags(run_cmd);
   std::string interval = "60s", max_backoff = "300s";
   uint64_t count = 0;
@@ -110,7 +115,7 @@ int main(int argc, char** argv) {
   if (server_timeout != 0) config.server_timeout_s = server_timeout;
   if (!nvml_library.empty()) config.nvml_library = nvml_library;
   if (no_nvml) config.nvml_library.clear();
-  if (!ek_alg.empty()) config.ek_alg = ek_alg == "rsa" ? KeyAlg::rsa : KeyAlg::ecc;
+  if (!ek_alg.empty()) config.ek_alg = *parse_ek_template(ek_alg);
   if (!ak_alg.empty()) config.ak_alg = ak_alg == "rsa" ? KeyAlg::rsa : KeyAlg::ecc;
   if (!key_type.empty()) config.key_type = key_type == "p256" ? EphemeralKeyType::p256 : EphemeralKeyType::rsa3072;
   if (!pcrs.empty()) {

@@ -29,10 +29,13 @@ std::expected<std::unique_ptr<ServerApi>, Error> ServerApi::connect(const Config
 std::expected<nlohmann::json, Error> ServerApi::post(const std::string& target, const nlohmann::json& body) {
   client::HttpResponse r;
   try {
-    ServerDeadline deadline(timeout_);
+    ServerDeadline deadline(4 * timeout_ + std::chrono::seconds(5));
     r = client_->request("POST", target, body.dump(), token_);
   } catch (const std::exception& e) {
-    return std::unexpected(Error{"agent.server.unreachable", e.what(), true});
+    // The client's deadline errors read "<step> timed out" (https_client.cpp).
+    const std::string_view what = e.what();
+    return std::unexpected(Error{what.ends_with("timed out") ? "agent.server.timeout" : "agent.server.unreachable",
+                                 fmt::format("{}: {}", target, what), true});
   }
   auto j = nlohmann::json::parse(r.body, nullptr, false);
   if (r.status >= 200 && r.status < 300) {

@@ -1,7 +1,9 @@
 // The few attestd calls the agent makes, over the shared pinned-CA HTTPS client with the
-// attester token. Transport failures become agent.server.unreachable (retryable); an RFC 9457
-// problem becomes its first reason id (or agent.server.http_<status>). The shared client has no
-// timeout of its own: each request runs under a ServerDeadline (config.server_timeout_s).
+// attester token. Transport failures become agent.server.unreachable, a step (connect, TLS
+// handshake, sending, the response) that takes longer than config.server_timeout_s
+// agent.server.timeout, both retryable; an RFC 9457 problem becomes its first reason id (or
+// agent.server.http_<status>, retryable for 5xx and 429). What the client cannot bound itself
+// (name resolution) runs under a ServerDeadline of all four steps plus a margin.
 #pragma once
 
 #include <expected>
@@ -26,7 +28,7 @@ class ServerApi {
  private:
   ServerApi(std::unique_ptr<client::TlsConfig> tls, client::Url url, std::string token, std::chrono::seconds timeout)
       : tls_(std::move(tls)),
-        client_(std::make_unique<client::HttpsClient>(url, *tls_)),
+        client_(std::make_unique<client::HttpsClient>(url, *tls_, timeout)),
         token_(std::move(token)),
         timeout_(timeout) {}
   std::unique_ptr<client::TlsConfig> tls_;

@@ -15,14 +15,24 @@ namespace attestd::agent {
 
 namespace {
 
-// TCG EK Credential Profile 2.0 §B.6.1: the authPolicy of the default EK templates,
-// PolicySecret(TPM_RH_ENDORSEMENT).
-constexpr uint8_t kEkAuthPolicy[32] = {0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xB3, 0xF8, 0x1A, 0x90, 0xCC,
-                                       0x8D, 0x46, 0xA5, 0xD7, 0x24, 0xFD, 0x52, 0xD7, 0x6E, 0x06, 0x52,
-                                       0x0B, 0x64, 0xF2, 0xA1, 0xDA, 0x1B, 0x33, 0x14, 0x69, 0xAA};
-// TCG EK Credential Profile 2.0 §2.2.1.4: low-range EK certificate NV indices.
-constexpr TPM2_HANDLE kRsaEkCertIndex = 0x01c00002;
-constexpr TPM2_HANDLE kEccEkCertIndex = 0x01c0000a;
+// TCG EK Credential Profile 2.x, Annex B: the authPolicy of the low-range templates (PolicyA,
+// SHA-256: PolicySecret(TPM_RH_ENDORSEMENT)) ...
+constexpr uint8_t kEkPolicyASha256[32] = {0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xB3, 0xF8, 0x1A, 0x90, 0xCC,
+                                          0x8D, 0x46, 0xA5, 0xD7, 0x24, 0xFD, 0x52, 0xD7, 0x6E, 0x06, 0x52,
+                                          0x0B, 0x64, 0xF2, 0xA1, 0xDA, 0x1B, 0x33, 0x14, 0x69, 0xAA};
+// ... and of the high-range SHA-384 templates H-2/H-3 (PolicyB, SHA-384: PolicyOR of PolicyA and
+// PolicyC). The agent never satisfies it (H-3 sets userWithAuth); it is part of the template, so
+// a wrong byte gives another key, which the e2e test would see as an EK that does not match its
+// certificate.
+constexpr uint8_t kEkPolicyBSha384[48] = {
+    0xB2, 0x6E, 0x7D, 0x28, 0xD1, 0x1A, 0x50, 0xBC, 0x53, 0xD8, 0x82, 0xBC, 0xF5, 0xFD, 0x3A, 0x1A,
+    0x07, 0x41, 0x48, 0xBB, 0x35, 0xD3, 0xB4, 0xE4, 0xCB, 0x1C, 0x0A, 0xD9, 0xBD, 0xE4, 0x19, 0xCA,
+    0xCB, 0x47, 0xBA, 0x09, 0x69, 0x96, 0x46, 0x15, 0x0F, 0x9F, 0xC0, 0x00, 0xF3, 0xF8, 0x0E, 0x12};
+// TCG EK Credential Profile 2.x, 2.2.1.4 (low range) and 2.2.1.5 (high range): EK certificate
+// NV indices.
+constexpr TPM2_HANDLE kRsa2048EkCertIndex = 0x01c00002;
+constexpr TPM2_HANDLE kEccP256EkCertIndex = 0x01c0000a;
+constexpr TPM2_HANDLE kEccP384EkCertIndex = 0x01c00016;
 constexpr uint16_t kNvChunk = 512;  // below every TPM's TPM_PT_NV_BUFFER_MAX
 constexpr size_t kMaxEkCertificate = 4096;
 
@@ -63,29 +73,47 @@ std::optional<T> unmarshal(const Bytes& bytes, Unmarshal fn) {
   return value;
 }
 
-TPM2B_PUBLIC ek_template(KeyAlg alg) {
+TPM2B_PUBLIC ek_template(EkTemplate ek) {
   TPM2B_PUBLIC t{};
   auto& p = t.publicArea;
-  p.nameAlg = TPM2_ALG_SHA256;
+  // Attributes of every EK template; H-3 adds userWithAuth (0x000300b2 / 0x000300f2).
   p.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
                        TPMA_OBJECT_ADMINWITHPOLICY | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
-  p.authPolicy.size = sizeof kEkAuthPolicy;
-  std::memcpy(p.authPolicy.buffer, kEkAuthPolicy, sizeof kEkAuthPolicy);
-  if (alg == KeyAlg::rsa) {  // Template L-1
-    p.type = TPM2_ALG_RSA;
-    p.parameters.rsaDetail.symmetric = {TPM2_ALG_AES, {128}, {TPM2_ALG_CFB}};
-    p.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
-    p.parameters.rsaDetail.keyBits = 2048;
-    p.parameters.rsaDetail.exponent = 0;
-    p.unique.rsa.size = 256;  // zero-filled
-  } else {                    // Template L-2
-    p.type = TPM2_ALG_ECC;
-    p.parameters.eccDetail.symmetric = {TPM2_ALG_AES, {128}, {TPM2_ALG_CFB}};
-    p.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
-    p.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-    p.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
-    p.unique.ecc.x.size = 32;
-    p.unique.ecc.y.size = 32;
+  switch (ek) {
+    case EkTemplate::rsa2048:  // Template L-1
+      p.type = TPM2_ALG_RSA;
+      p.nameAlg = TPM2_ALG_SHA256;
+      p.authPolicy.size = sizeof kEkPolicyASha256;
+      std::memcpy(p.authPolicy.buffer, kEkPolicyASha256, sizeof kEkPolicyASha256);
+      p.parameters.rsaDetail.symmetric = {TPM2_ALG_AES, {128}, {TPM2_ALG_CFB}};
+      p.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
+      p.parameters.rsaDetail.keyBits = 2048;
+      p.parameters.rsaDetail.exponent = 0;
+      p.unique.rsa.size = 256;  // zero-filled
+      break;
+    case EkTemplate::ecc_p256:  // Template L-2
+      p.type = TPM2_ALG_ECC;
+      p.nameAlg = TPM2_ALG_SHA256;
+      p.authPolicy.size = sizeof kEkPolicyASha256;
+      std::memcpy(p.authPolicy.buffer, kEkPolicyASha256, sizeof kEkPolicyASha256);
+      p.parameters.eccDetail.symmetric = {TPM2_ALG_AES, {128}, {TPM2_ALG_CFB}};
+      p.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+      p.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+      p.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+      p.unique.ecc.x.size = 32;  // zero-filled
+      p.unique.ecc.y.size = 32;
+      break;
+    case EkTemplate::ecc_p384:  // Template H-3: unique is empty in the high range
+      p.type = TPM2_ALG_ECC;
+      p.nameAlg = TPM2_ALG_SHA384;
+      p.objectAttributes |= TPMA_OBJECT_USERWITHAUTH;
+      p.authPolicy.size = sizeof kEkPolicyBSha384;
+      std::memcpy(p.authPolicy.buffer, kEkPolicyBSha384, sizeof kEkPolicyBSha384);
+      p.parameters.eccDetail.symmetric = {TPM2_ALG_AES, {256}, {TPM2_ALG_CFB}};
+      p.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+      p.parameters.eccDetail.curveID = TPM2_ECC_NIST_P384;
+      p.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+      break;
   }
   return t;
 }
@@ -152,11 +180,32 @@ std::expected<void, Error> write_private_file(const std::filesystem::path& path,
 
 }  // namespace
 
+std::optional<EkTemplate> parse_ek_template(std::string_view name) {
+  if (name == "rsa" || name == "rsa2048") return EkTemplate::rsa2048;
+  if (name == "ecc" || name == "ecc256") return EkTemplate::ecc_p256;
+  if (name == "ecc384") return EkTemplate::ecc_p384;
+  return std::nullopt;
+}
+
+TPM2_HANDLE ek_certificate_index(EkTemplate ek) {
+  switch (ek) {
+    case EkTemplate::rsa2048: return kRsa2048EkCertIndex;
+    case EkTemplate::ecc_p256: return kEccP256EkCertIndex;
+    case EkTemplate::ecc_p384: return kEccP384EkCertIndex;
+  }
+  return kRsa2048EkCertIndex;
+}
+
 std::expected<std::unique_ptr<Tpm>, Error> Tpm::open(const std::string& tcti) {
   TSS2_TCTI_CONTEXT* t = nullptr;
   if (auto rc = Tss2_TctiLdr_Initialize(tcti.c_str(), &t); rc != TSS2_RC_SUCCESS) {
-    return std::unexpected(
-        Error{"agent.tpm.unreachable", fmt::format("cannot open TCTI \"{}\": {}", tcti, Tss2_RC_Decode(rc))});
+    // No TCTI library of that name, or a configuration string it does not take: retrying cannot
+    // help, the configuration must change. Anything else (no device yet, nothing listening) may
+    // pass.
+    const auto base = rc & ~TSS2_RC_LAYER_MASK;
+    const bool config = base == TSS2_BASE_RC_NOT_SUPPORTED || base == TSS2_BASE_RC_BAD_VALUE;
+    return std::unexpected(Error{config ? "agent.config.tcti" : "agent.tpm.unreachable",
+                                 fmt::format("cannot open TCTI \"{}\": {}", tcti, Tss2_RC_Decode(rc))});
   }
   ESYS_CONTEXT* e = nullptr;
   if (auto rc = Esys_Initialize(&e, t, nullptr); rc != TSS2_RC_SUCCESS) {
@@ -180,6 +229,11 @@ std::expected<std::unique_ptr<Tpm>, Error> Tpm::open(const std::string& tcti) {
   return tpm;
 }
 
+void Tpm::end_ek_authorization(ESYS_TR& auth) {
+  if (auth != ESYS_TR_PASSWORD) flush(auth);
+  auth = ESYS_TR_NONE;
+}
+
 void Tpm::flush(ESYS_TR& handle) {
   if (handle != ESYS_TR_NONE) Esys_FlushContext(esys_, handle);
   handle = ESYS_TR_NONE;
@@ -192,11 +246,11 @@ Tpm::~Tpm() {
   Tss2_TctiLdr_Finalize(&tcti_);
 }
 
-std::expected<Bytes, Error> Tpm::endorsement_key(KeyAlg alg) {
+std::expected<Bytes, Error> Tpm::endorsement_key(EkTemplate ek) {
   flush(ek_);
-  ek_alg_ = alg;
+  ek_template_ = ek;
   const TPM2B_SENSITIVE_CREATE sensitive{};
-  const TPM2B_PUBLIC in_public = ek_template(alg);
+  const TPM2B_PUBLIC in_public = ek_template(ek);
   const TPM2B_DATA outside{};
   const TPML_PCR_SELECTION creation_pcr{};
   EsysPtr<TPM2B_PUBLIC> out_public;
@@ -213,8 +267,8 @@ std::expected<Bytes, Error> Tpm::endorsement_key(KeyAlg alg) {
   return marshal(*out_public.p, Tss2_MU_TPM2B_PUBLIC_Marshal);
 }
 
-std::expected<std::optional<Bytes>, Error> Tpm::ek_certificate(KeyAlg alg) {
-  const TPM2_HANDLE index = alg == KeyAlg::rsa ? kRsaEkCertIndex : kEccEkCertIndex;
+std::expected<std::optional<Bytes>, Error> Tpm::ek_certificate(EkTemplate ek) {
+  const TPM2_HANDLE index = ek_certificate_index(ek);
   ESYS_TR nv = ESYS_TR_NONE;
   if (Esys_TR_FromTPMPublic(esys_, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv) != TSS2_RC_SUCCESS) {
     return std::optional<Bytes>{};  // no certificate provisioned
@@ -249,7 +303,9 @@ std::expected<std::optional<Bytes>, Error> Tpm::ek_certificate(KeyAlg alg) {
   return std::optional<Bytes>(std::move(cert));
 }
 
-std::expected<ESYS_TR, Error> Tpm::ek_policy_session() {
+std::expected<ESYS_TR, Error> Tpm::ek_authorization() {
+  // H-3 sets userWithAuth and its authValue is empty (TCG EK Credential Profile 2.x, Annex B).
+  if (ek_template_ == EkTemplate::ecc_p384) return ESYS_TR_PASSWORD;
   ESYS_TR session = ESYS_TR_NONE;
   const TPMT_SYM_DEF symmetric{TPM2_ALG_NULL, {}, {}};
   if (auto rc = Esys_StartAuthSession(esys_, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
@@ -287,7 +343,7 @@ std::expected<AkInfo, Error> Tpm::attestation_key(const std::filesystem::path& s
     pub = *p;
     priv = *s;
   } else {
-    auto session = ek_policy_session();
+    auto session = ek_authorization();
     if (!session) return std::unexpected(session.error());
     const TPM2B_SENSITIVE_CREATE sensitive{};
     const TPM2B_PUBLIC in_public = ak_template(alg);
@@ -301,7 +357,7 @@ std::expected<AkInfo, Error> Tpm::attestation_key(const std::filesystem::path& s
     const auto rc =
         Esys_Create(esys_, ek_, *session, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive, &in_public, &outside, &creation_pcr,
                     &out_private, &out_public, &creation_data, &creation_hash, &creation_ticket);
-    flush(*session);
+    end_ek_authorization(*session);
     if (rc != TSS2_RC_SUCCESS) return std::unexpected(tpm_error("TPM2_Create (AK)", rc));
     pub = *out_public.p;
     priv = *out_private.p;
@@ -315,10 +371,10 @@ std::expected<AkInfo, Error> Tpm::attestation_key(const std::filesystem::path& s
     }
     info.created = true;
   }
-  auto session = ek_policy_session();
+  auto session = ek_authorization();
   if (!session) return std::unexpected(session.error());
   const auto rc = Esys_Load(esys_, ek_, *session, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &ak_);
-  flush(*session);
+  end_ek_authorization(*session);
   if (rc != TSS2_RC_SUCCESS) {
     ak_ = ESYS_TR_NONE;
     auto e = tpm_error("TPM2_Load (AK)", rc);
@@ -348,12 +404,12 @@ std::expected<Bytes, Error> Tpm::activate_credential(const Bytes& credential_blo
     return std::unexpected(Error{"agent.enroll.credential_malformed",
                                  "the service's credential is not a TPM2B_ID_OBJECT and TPM2B_ENCRYPTED_SECRET"});
   }
-  auto session = ek_policy_session();
+  auto session = ek_authorization();
   if (!session) return std::unexpected(session.error());
   EsysPtr<TPM2B_DIGEST> cert_info;
   const auto rc =
       Esys_ActivateCredential(esys_, ak_, ek_, ESYS_TR_PASSWORD, *session, ESYS_TR_NONE, &*blob, &*secret, &cert_info);
-  flush(*session);
+  end_ek_authorization(*session);
   if (rc != TSS2_RC_SUCCESS) {
     auto e = tpm_error("TPM2_ActivateCredential", rc);
     if (e.id == "agent.tpm.command_failed") e.id = "agent.tpm.activate_failed";

@@ -12,7 +12,7 @@ packages=(
   libre2-dev libcbor-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  swtpm swtpm-tools tpm2-tools libtss2-tcti-swtpm0 python3 python3-jwcrypto python3-cryptography python3-jsonschema jq curl jose
+  swtpm swtpm-tools tpm2-tools libtss2-tcti-swtpm0 python3 python3-jwcrypto python3-cryptography python3-jsonschema jq curl jose strace
   # fuzzing (libFuzzer; clang 16 is the first whose libstdc++ 12 <expected> works)
   clang-16 libclang-rt-16-dev
 )

@@ -9,11 +9,17 @@ attests `affirming` and receives a key that equals the stored secret (mode 0600)
 same across runs; `run` survives an attestd restart; after tpm2_pcrextend the verdict is
 `contraindicated` and no key is written; an unreachable or silent TPM gives a clear error and a
 non-zero exit within a bounded time; no private key material is left in the state or output dirs.
+EKs from the three standard templates (RSA 2048, ECC P-256, ECC P-384 H-3 with its certificate at
+0x01c00016) enroll. `run` keeps going through attestd being killed, a server that never answers,
+5xx answers, a TPM that never answers and a missing event log, and ends non-zero on configuration
+errors only. A configured event log that cannot be read fails the attestation ("none" opts out).
+Under strace, the only file `attest` opens for writing is the released key's.
 
 usage: agent_e2e_test.py ATTEST_AGENT ATTESTD ATTESTCTL TESTDATA FAKE_NVML   (Debian's /usr/bin/python3)
 """
 import json
 import os
+import re
 import signal
 import socket
 import stat
@@ -75,8 +81,9 @@ class Attestd(base.Attestd):
 class SilentListener:
     """`count` consecutive loopback ports that accept connections and never answer."""
 
-    def __init__(self, count):
+    def __init__(self, count, port=None):
         self.count = count
+        self.port = port
         self.stop = threading.Event()
         self.accepted = []
         self.listeners = []
@@ -84,10 +91,11 @@ class SilentListener:
 
     def __enter__(self):
         for _ in range(50):
-            port = free_port()
+            port = self.port or free_port()
             try:
                 self.listeners = [socket.socket() for _ in range(self.count)]
                 for i, s in enumerate(self.listeners):
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                     s.bind(("127.0.0.1", port + i))
                     s.listen(4)
                 break
@@ -114,6 +122,59 @@ class SilentListener:
             th.join()
         for s in self.listeners + self.accepted:
             s.close()
+
+
+class FailingServer:
+    """An HTTPS server on loopback (its own self-signed certificate, which the agent pins) that
+    answers every request with 503 and an RFC 9457 problem, as attestd does when overloaded."""
+
+    def __init__(self, work: Path):
+        import http.server
+        import ssl
+        self.cert, self.key = work / "failing.crt", work / "failing.key"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", str(self.key), "-out", str(self.cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+        self.requests = 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                outer.requests += 1
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                body = json.dumps({"type": "about:blank", "status": 503, "title": "Service Unavailable",
+                                   "reasons": [{"id": "server.overloaded", "message": "try later"}]}).encode()
+                self.send_response(503)
+                self.send_header("Content-Type", "application/problem+json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(str(self.cert), str(self.key))
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def run_lines(out):
+    """The log lines of `run` (stdout), each checked to be one attestation's line."""
+    lines = out.stdout.splitlines()
+    for line in lines:
+        assert "host=" in line and ("verdict=" in line or "error=" in line), line
+    return lines
 
 
 class AgentEndToEnd(unittest.TestCase):
@@ -291,6 +352,68 @@ class AgentEndToEnd(unittest.TestCase):
         self.assertIn("verdict=affirming", out.stdout)
         self.assertFalse(nonce_file.exists())
 
+    def test_3l_unreadable_event_log_fails_closed(self):
+        # A configured log that is missing, unreadable or empty fails the attestation: it is never
+        # left out silently. Only "none" attests without one, and the policy then sees no log.
+        empty = self.work / "empty-eventlog"
+        empty.write_bytes(b"")
+        for path, reason in ((self.work / "no-such-log", "agent.eventlog.missing"),
+                             (self.work, "agent.eventlog.unreadable"),  # a directory: opens, never reads
+                             (empty, "agent.eventlog.empty")):
+            out = self.agent("--event-log", str(path), "attest")
+            self.assertEqual(out.returncode, 1, out)
+            self.assertIn(f"attest-agent: {reason}: ", out.stderr)
+            self.assertIn(str(path), out.stderr)
+            self.assertNotIn("verdict=", out.stdout)
+        out = self.agent("--event-log", "none", "attest")
+        self.assertEqual(out.returncode, 2, out)
+        self.assertIn("verdict=contraindicated", out.stdout)
+        self.assertIn("policy.evidence.event_log_missing", out.stdout)
+        # An empty value is neither a path nor the opt-out: a configuration error.
+        out = self.agent("--event-log", "", "attest")
+        self.assertEqual(out.returncode, 78, out)
+        self.assertIn("agent.config.invalid", out.stderr)
+        # `run` logs the failure and tries again; it does not exit.
+        out = self.agent("--event-log", str(self.work / "no-such-log"), "run", "--interval", "200ms",
+                         "--max-backoff", "200ms", "--count", "2")
+        self.assertEqual(out.returncode, 0, out)
+        lines = run_lines(out)
+        self.assertEqual(len(lines), 2, out.stdout)
+        for line in lines:
+            self.assertIn("error=agent.eventlog.missing", line)
+
+    def test_3p_ecc_p384_ek_enrolls_and_attests(self):
+        # Template H-3 (ECC P-384, nameAlg SHA-384, AES-256-CFB, PolicyB, userWithAuth) with its
+        # certificate at the high-range index 0x01c00016. The certificate is issued over the key
+        # tpm2_createek -G ecc384 derives, so enrollment (which checks that the certificate's key is
+        # the EK the agent sends, then activates a credential made to it with KDFe SHA-384 and
+        # AES-256) passes only if the agent's template is byte for byte the standard one and it read
+        # the certificate from 0x01c00016 (0x01c0000a holds the P-256 EK's, test_3e).
+        t, a = self.tpm, self.attestd
+        t.run("tpm2_createek", "-c", "ek-384.ctx", "-G", "ecc384", "-u", "ek-384.pub", "-f", "tss")
+        t.run("tpm2_readpublic", "-c", "ek-384.ctx", "-f", "pem", "-o", "ek-384.pem")
+        cert = base.issue_ek_cert(self.work, self.work / "ek-384.pem")
+        t.run("tpm2_nvdefine", "0x01c00016", "-C", "o", "-s", str(len(cert)), "-a",
+              "ownerread|ownerwrite|authread|no_da")
+        t.run("tpm2_nvwrite", "0x01c00016", "-C", "o", "-i", "ek_cert.der")
+        state = self.work / "agent-state-384"
+        for ak_alg, host in (("ecc", "node-3"), ("rsa", "node-4")):
+            flags = ["--host-id", host, "--state-dir", str(state / ak_alg), "--ek-alg", "ecc384", "--ak-alg", ak_alg]
+            out = self.agent(*flags, "init")
+            self.assertEqual(out.returncode, 0, out.stderr)
+            status, body = a.call("POST", "/v1/hosts", {"host_id": host,
+                                                         "ak_public": b64((state / ak_alg / "ak.pub").read_bytes()),
+                                                         "labels": {"role": "gpu-node"}}, a.admin)
+            self.assertEqual(status, 201, body)
+            out = self.agent(*flags, "enroll")
+            self.assertEqual(out.returncode, 0, out.stderr)
+            host_record = self.attestd.call("GET", f"/v1/hosts/{host}", None, a.admin)[1]
+            self.assertTrue(host_record["trusted"], host_record)
+            out = self.agent(*flags, "attest", "--release", "model-key", "--stdout")
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertIn("verdict=affirming", out.stdout)
+            self.assertIn(f"model-key {b64(SECRET)}\n", out.stdout)
+
     def test_4_no_private_key_material_on_disk(self):
         # The state dir holds the AK pair only (its private part TPM-wrapped); the output dir the key.
         self.assertEqual(sorted(p.name for p in self.state.iterdir()), ["ak.priv", "ak.pub"])
@@ -306,11 +429,48 @@ class AgentEndToEnd(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("fixedtpm|fixedparent|sensitivedataorigin|userwithauth|restricted|sign", out.stdout)
 
+    def test_4s_only_the_released_key_is_written_to_disk(self):
+        # Every file the agent opens for writing, creates, renames, links or truncates during an
+        # attestation with key release, as the kernel sees it (strace): only the released key's
+        # temporary file, renamed into place, holding exactly the secret. The ephemeral private key
+        # has no file to go to; core dumps are off (PR_SET_DUMPABLE 0) so it cannot leave that way.
+        out_dir = self.work / "keys-strace"
+        out_dir.mkdir()
+        trace = self.work / "attest.strace"
+        syscalls = "open,openat,openat2,creat,rename,renameat,renameat2,link,linkat,truncate,mknodat,memfd_create,prctl"
+        for key_type in ("p256", "rsa3072"):
+            for f in out_dir.iterdir():
+                f.unlink()
+            out = subprocess.run(["strace", "-f", "-qq", "-e", f"trace={syscalls}", "-o", str(trace), AGENT,
+                                  "--config", str(self.config), "--key-type", key_type, "attest", "--release",
+                                  "model-key", "--out", str(out_dir)], capture_output=True, text=True, timeout=60)
+            self.assertEqual(out.returncode, 0, out)
+            self.assertIn("released=[model-key]", out.stdout)
+            calls = trace.read_text().splitlines()
+            written = []
+            for call in calls:
+                m = re.search(r'\b(open|openat|openat2|creat)\((?:AT_FDCWD, |\d+, )?"([^"]*)", ([^,)]*)', call)
+                if m and (m.group(1) == "creat" or re.search(r"O_WRONLY|O_RDWR|O_CREAT|O_TRUNC", m.group(3))):
+                    written.append(m.group(2))  # attempts count too, whether they succeeded or not
+                elif re.search(r"\b(rename|renameat2?|link|linkat|truncate|mknodat|memfd_create)\(", call):
+                    written.append(call.split("(", 1)[1])
+            tmp = str(out_dir / ".model-key.tmp")
+            self.assertEqual(written[0], tmp, "\n".join(calls))
+            self.assertEqual(len(written), 2, written)
+            self.assertIn(f'"{tmp}"', written[1])
+            self.assertIn(f'"{out_dir / "model-key"}"', written[1])
+            self.assertTrue(any("prctl(PR_SET_DUMPABLE, SUID_DUMP_DISABLE" in c for c in calls), calls)
+            self.assertEqual([p.name for p in out_dir.iterdir()], ["model-key"])
+            self.assertEqual((out_dir / "model-key").read_bytes(), SECRET)
+
     def test_5_run_survives_attestd_restart(self):
+        # attestd killed mid-run (SIGKILL, no goodbye), then its address taken by a server that
+        # accepts and never answers, then attestd back: `run` logs each failure, keeps going and
+        # attests affirming again; only the signal ends it, with status 0.
         log = self.work / "run.log"
         with open(log, "w") as logf:
-            proc = subprocess.Popen([AGENT, "--config", str(self.config), "run", "--interval", "1s",
-                                     "--max-backoff", "2s"], stdout=logf, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen([AGENT, "--config", str(self.config), "--server-timeout", "1", "run",
+                                     "--interval", "1s", "--max-backoff", "2s"], stdout=logf, stderr=subprocess.STDOUT)
             try:
                 def wait_for(predicate, what, limit=30):
                     deadline = time.monotonic() + limit
@@ -323,8 +483,14 @@ class AgentEndToEnd(unittest.TestCase):
                     self.fail(f"no {what} in {limit} s: {log.read_text()}")
 
                 wait_for(lambda ls: any("verdict=affirming" in l for l in ls), "first verdict")
-                self.attestd.stop()
+                self.attestd.proc.kill()
+                self.attestd.proc.wait(timeout=30)
+                self.attestd.logf.close()
                 lines = wait_for(lambda ls: any("error=agent.server.unreachable" in l for l in ls), "retry")
+                with SilentListener(1, port=self.port):
+                    errors_at = len(lines)
+                    lines = wait_for(lambda ls: any("error=agent.server.timeout" in l for l in ls[errors_at:]),
+                                     "server timeout")
                 errors_at = len(lines)
                 type(self).attestd = Attestd(self.work, self.port, generation=1)
                 lines = wait_for(lambda ls: any("verdict=affirming" in l for l in ls[errors_at:]), "recovery")
@@ -335,6 +501,26 @@ class AgentEndToEnd(unittest.TestCase):
                 proc.send_signal(signal.SIGTERM)
                 rc = proc.wait(timeout=10)
         self.assertEqual(rc, 0, log.read_text())
+
+    def test_5x_run_retries_5xx_with_backoff(self):
+        # A 503 (with its problem's reason id) is logged and retried after a jittered, growing wait.
+        with FailingServer(self.work) as server:
+            out = self.agent("--server", f"https://127.0.0.1:{server.port}", "--ca-file", str(server.cert), "run",
+                             "--interval", "100ms", "--max-backoff", "5s", "--count", "3")
+            requests = server.requests
+        self.assertEqual(out.returncode, 0, out)
+        lines = run_lines(out)
+        self.assertEqual(len(lines), 3, out.stdout)
+        waits = []
+        for line in lines:
+            self.assertIn("error=server.overloaded", line)
+            self.assertIn("HTTP 503", line)
+            waits.append(int(line.split("retry_in=")[1].split("ms")[0]))
+        # Full jitter in [ceiling/2, ceiling], ceiling = 0.5 s * 2^failures: 1 s, 2 s, 4 s.
+        for wait, ceiling in zip(waits, (1000, 2000, 4000)):
+            self.assertGreaterEqual(wait, ceiling // 2, waits)
+            self.assertLessEqual(wait, ceiling, waits)
+        self.assertEqual(requests, 3)  # one challenge request per attempt, none after the count
 
     def test_6_changed_pcr_is_contraindicated_without_key(self):
         self.tpm.run("tpm2_pcrextend", "7:sha256=" + "11" * 32)
@@ -378,6 +564,45 @@ class AgentEndToEnd(unittest.TestCase):
         finally:
             failing.stop()
 
+    def test_7r_run_reconnects_to_a_restarted_tpm(self):
+        # The TPM goes away under `run` (swtpm stopped: the TCTI connection breaks) and comes back
+        # with the same state: the agent logs agent.tpm.unreachable meanwhile, then opens the TPM
+        # again, loads its AK and quotes. (Another TPM than node-1's, so attestd answers with a
+        # verdict against it; what matters is that the quote reached attestd again.)
+        work = self.work / "restarting"
+        work.mkdir()
+        tpm = base.Tpm(work)
+        swtpm_args = tpm.proc.args
+        log = work / "run.log"
+        with open(log, "w") as logf:
+            proc = subprocess.Popen([AGENT, "--config", str(self.config), "--tcti", tpm.env["TPM2TOOLS_TCTI"],
+                                     "--state-dir", str(work / "state"), "--tpm-timeout", "5", "run", "--interval",
+                                     "300ms", "--max-backoff", "500ms"], stdout=logf, stderr=subprocess.STDOUT)
+            try:
+                def wait_for(predicate, what, limit=30):
+                    deadline = time.monotonic() + limit
+                    while time.monotonic() < deadline:
+                        lines = log.read_text().splitlines()
+                        if predicate(lines):
+                            return lines
+                        self.assertIsNone(proc.poll(), f"the agent exited: {log.read_text()}")
+                        time.sleep(0.1)
+                    self.fail(f"no {what} in {limit} s: {log.read_text()}")
+
+                wait_for(lambda ls: any("verdict=" in l for l in ls), "first quote")
+                tpm.stop()
+                lines = wait_for(lambda ls: any("error=agent.tpm.unreachable" in l for l in ls), "TPM error")
+                tpm.proc = subprocess.Popen(swtpm_args)
+                errors_at = len(lines)
+                wait_for(lambda ls: any("verdict=" in l for l in ls[errors_at:]), "quote after the restart")
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                rc = proc.wait(timeout=10)
+                tpm.stop()
+        if os.environ.get("AGENT_E2E_VERBOSE"):
+            print(log.read_text(), file=sys.stderr)
+        self.assertEqual(rc, 0, log.read_text())
+
     def test_8_silent_tpm_gives_timeout_not_hang(self):
         # A TPM that accepts the connection and never answers (a hung device): bounded by --tpm-timeout.
         with SilentListener(2) as port:
@@ -398,6 +623,21 @@ class AgentEndToEnd(unittest.TestCase):
         self.assertIn("agent.server.timeout", out.stderr)
         self.assertLess(elapsed, 15)
 
+    def test_8t_run_survives_a_silent_tpm(self):
+        # A TPM that never answers ends the attempt at --tpm-timeout; `run` logs it, starts over and
+        # keeps running (here until --count), instead of exiting.
+        with SilentListener(2) as port:
+            start = time.monotonic()
+            out = self.agent("--tcti", f"swtpm:host=127.0.0.1,port={port}", "--tpm-timeout", "1", "run",
+                             "--interval", "200ms", "--max-backoff", "200ms", "--count", "2", timeout=30)
+            elapsed = time.monotonic() - start
+        self.assertEqual(out.returncode, 0, out)
+        lines = run_lines(out)
+        self.assertEqual(len(lines), 2, out.stdout)
+        for line in lines:
+            self.assertIn("error=agent.tpm.timeout", line)
+        self.assertLess(elapsed, 15)
+
     def test_9_configuration_errors_exit_78(self):
         out = self.agent("--tcti", "swtpm:host=127.0.0.1,port=1", "run", config=False)
         self.assertEqual(out.returncode, 78, out)
@@ -405,6 +645,25 @@ class AgentEndToEnd(unittest.TestCase):
         out = self.agent("--pcrs", "0-30", "attest")
         self.assertEqual(out.returncode, 78, out)
         self.assertIn("agent.config.invalid", out.stderr)
+        # `run` stops, non-zero, on each configuration error, before or after its first attempt.
+        bad_json = self.work / "bad-agent.json"
+        bad_json.write_text("{\"server\": ")
+        for args, reason, what in (
+                (["--credential-file", str(self.work / "no-such-token")], "agent.config.invalid", "no-such-token"),
+                (["--ca-file", str(self.work / "no-such-ca.pem")], "agent.config.invalid", "no-such-ca.pem"),
+                (["--tcti", "nosuchtcti:x"], "agent.config.tcti", "nosuchtcti"),
+                (["--tcti", "swtpm:nonsense=1"], "agent.config.tcti", "nonsense")):
+            out = self.agent(*args, "run", "--interval", "200ms", "--count", "3")
+            self.assertEqual(out.returncode, 78, out)
+            self.assertIn(f"attest-agent: {reason}: ", out.stderr)
+            self.assertIn(what, out.stderr)
+        out = self.agent("--tcti", "nosuchtcti:x", "attest")
+        self.assertEqual(out.returncode, 78, out)
+        self.assertIn("attest-agent: agent.config.tcti: ", out.stderr)
+        for config in (bad_json, self.work / "no-such-config.json"):
+            out = subprocess.run([AGENT, "--config", str(config), "run"], capture_output=True, text=True, timeout=30)
+            self.assertEqual(out.returncode, 78, out)
+            self.assertIn("agent.config.invalid", out.stderr)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "commands.h"
+
 namespace attestd::agent {
 namespace {
 
@@ -34,7 +36,8 @@ TEST(PcrList, RefusesOutOfRangeAndMalformedAsConfigInvalid) {
 TEST(ConfigFile, ReadsEveryField) {
   const auto path = write_temp(R"({"server": "https://127.0.0.1:8443", "ca_file": "ca.pem",
     "credential_file": "tok", "host_id": "h1", "tcti": "swtpm:port=1", "state_dir": "/s", "pcrs": [7, 0],
-    "event_log": "", "ek_alg": "ecc", "ak_alg": "ecc", "key_type": "rsa3072", "tpm_timeout_s": 5, "server_timeout_s": 7,
+    "event_log": "none", "ek_alg": "ecc384", "ak_alg": "ecc", "key_type": "rsa3072", "tpm_timeout_s": 5,
+    "server_timeout_s": 7,
     "nvml_library": ""})");
   Config c;
   ASSERT_TRUE(load_config_file(path, c).has_value());
@@ -42,8 +45,9 @@ TEST(ConfigFile, ReadsEveryField) {
   EXPECT_EQ(c.host_id, "h1");
   EXPECT_EQ(c.tcti, "swtpm:port=1");
   EXPECT_EQ(c.pcrs, (std::vector<unsigned>{0, 7}));
-  EXPECT_EQ(c.event_log, "");
-  EXPECT_EQ(c.ek_alg, KeyAlg::ecc);
+  EXPECT_EQ(c.event_log, "none");
+  EXPECT_EQ(c.ek_alg, EkTemplate::ecc_p384);
+  EXPECT_EQ(c.ak_alg, KeyAlg::ecc);
   EXPECT_EQ(c.key_type, EphemeralKeyType::rsa3072);
   EXPECT_EQ(c.tpm_timeout_s, 5);
   EXPECT_EQ(c.server_timeout_s, 7);
@@ -73,6 +77,50 @@ TEST(ConfigFile, RefusesUnknownFieldsWrongTypesAndMissingEssentials) {
   auto v = validate_config(c);
   ASSERT_FALSE(v.has_value());
   EXPECT_EQ(v.error().id, "agent.config.invalid");
+}
+
+
+TEST(EkTemplate, TakesTpm2CreateekSpellingsOnly) {
+  EXPECT_EQ(parse_ek_template("rsa"), EkTemplate::rsa2048);
+  EXPECT_EQ(parse_ek_template("rsa2048"), EkTemplate::rsa2048);
+  EXPECT_EQ(parse_ek_template("ecc"), EkTemplate::ecc_p256);
+  EXPECT_EQ(parse_ek_template("ecc256"), EkTemplate::ecc_p256);
+  EXPECT_EQ(parse_ek_template("ecc384"), EkTemplate::ecc_p384);
+  for (const char* bad : {"", "RSA", "ecc521", "rsa3072", "ecc384 "}) EXPECT_FALSE(parse_ek_template(bad)) << bad;
+}
+
+TEST(EkTemplate, CertificateIndicesAreTheEkProfiles) {
+  // TCG EK Credential Profile 2.x: L-1 RSA 2048, L-2 ECC P-256 (low range), H-3 ECC P-384 (high range).
+  EXPECT_EQ(ek_certificate_index(EkTemplate::rsa2048), 0x01c00002u);
+  EXPECT_EQ(ek_certificate_index(EkTemplate::ecc_p256), 0x01c0000au);
+  EXPECT_EQ(ek_certificate_index(EkTemplate::ecc_p384), 0x01c00016u);
+}
+
+TEST(ConfigFile, AnEmptyEventLogIsAConfigurationErrorNoneIsTheOptOut) {
+  Config c;
+  c.server = "https://127.0.0.1:1";
+  c.ca_file = "ca.pem";
+  c.credential_file = "tok";
+  c.host_id = "h";
+  c.event_log = "";
+  auto v = validate_config(c);
+  ASSERT_FALSE(v.has_value());
+  EXPECT_EQ(v.error().id, "agent.config.invalid");
+  EXPECT_NE(v.error().message.find("none"), std::string::npos) << v.error().message;
+  c.event_log = "none";
+  EXPECT_TRUE(validate_config(c).has_value());
+}
+
+TEST(ExitStatus, ConfigurationAndTimeoutsHaveTheirOwnStatus) {
+  EXPECT_EQ(exit_status({"agent.config.invalid", ""}), kExitConfig);
+  EXPECT_EQ(exit_status({"agent.config.tcti", ""}), kExitConfig);
+  EXPECT_EQ(exit_status({"agent.tpm.timeout", ""}), kExitTpmTimeout);
+  EXPECT_EQ(exit_status({"agent.server.timeout", "", true}), kExitServerTimeout);
+  EXPECT_EQ(exit_status({"agent.eventlog.missing", ""}), 1);
+  EXPECT_EQ(exit_status({"agent.tpm.failure_mode", ""}), 1);
+  EXPECT_TRUE(is_config_error({"agent.config.tcti", ""}));
+  EXPECT_FALSE(is_config_error({"agent.configuration", ""}));
+  EXPECT_FALSE(is_config_error({"agent.server.unreachable", "", true}));
 }
 
 }  // namespace
