@@ -315,8 +315,14 @@ class ServiceEndToEnd(unittest.TestCase):
         import threading
         quote_lock = threading.Lock()
         conns = [a.conn() for _ in range(16)]
+
+        # Each connection belongs to one thread for the whole run (an http.client connection
+        # carries one request at a time): thread k sends attestations k, k+16, k+32, ...
+        def lane(k):
+            return [one(conns[k]) for _ in range(k, 200, 16)]
+
         with concurrent.futures.ThreadPoolExecutor(16) as pool:
-            results = list(pool.map(lambda i: one(conns[i % 16]), range(200)))
+            results = [r for lane_results in pool.map(lane, range(16)) for r in lane_results]
         for c_ in conns:
             c_.close()
         bad = [r for r in results if r[0] != 200 or r[1] != "affirming"]
