@@ -36,10 +36,19 @@ std::expected<const Policy*, evidence::Error> single(const std::vector<const Pol
 std::expected<const Policy*, evidence::Error> select_policy(const Labels& host_labels,
                                                              std::optional<std::string_view> explicit_name,
                                                              std::span<const Policy> available) {
+  std::vector<const Policy*> pointers;
+  pointers.reserve(available.size());
+  for (const auto& p : available) pointers.push_back(&p);
+  return select_policy_by_reference(host_labels, explicit_name, pointers);
+}
+
+std::expected<const Policy*, evidence::Error> select_policy_by_reference(const Labels& host_labels,
+                                                                          std::optional<std::string_view> explicit_name,
+                                                                          std::span<const Policy* const> available) {
   std::vector<const Policy*> matches;
   if (explicit_name) {
-    for (const auto& p : available) {
-      if (p.name == *explicit_name) matches.push_back(&p);
+    for (const Policy* p : available) {
+      if (p->name == *explicit_name) matches.push_back(p);
     }
     if (matches.empty()) {
       return std::unexpected(evidence::Error{
@@ -47,8 +56,8 @@ std::expected<const Policy*, evidence::Error> select_policy(const Labels& host_l
     }
     return single(matches, fmt::format("by the name {}", *explicit_name));
   }
-  for (const auto& p : available) {
-    if (p.host_labels && labels_match(*p.host_labels, host_labels)) matches.push_back(&p);
+  for (const Policy* p : available) {
+    if (p->host_labels && labels_match(*p->host_labels, host_labels)) matches.push_back(p);
   }
   if (matches.empty()) {
     return std::unexpected(evidence::Error{

@@ -19,7 +19,6 @@
 #include "attestd/server/config.h"
 #include "attestd/server/self_signed.h"
 #include "attestd/server/server.h"
-#include "attestd/service/audit_auth_failures.h"
 #include "attestd/service/audit_checkpoints.h"
 #include "attestd/service/service.h"
 #include "attestd/store/store.h"
@@ -88,6 +87,8 @@ int main(int argc, char** argv) {
   attestd::service::ServiceOptions options;
   options.nonce_lifetime = config.nonce_lifetime;
   options.ear_lifetime = config.token_lifetime;
+  options.auth_limits.failures_per_minute = static_cast<double>(config.auth_failures_per_minute);
+  options.auth_limits.burst = static_cast<double>(config.auth_failure_burst);
   {
     std::ifstream root(fs::path(ATTESTD_GOLDEN_VALUES_DIR) / "nvidia" / "device_identity_root.pem");
     options.nvidia_device_root_pem.assign(std::istreambuf_iterator<char>(root), std::istreambuf_iterator<char>());
@@ -105,7 +106,7 @@ int main(int argc, char** argv) {
   auto routes = builtin_routes({.metrics = metrics, .ready = [] { return true; }, .metrics_access = Access::anyone()});
   for (auto& r : api->routes) routes.push_back(std::move(r));
   auto router = Router::create(std::move(routes), {.authenticator = api->authenticator,
-                                .auth_failure_observer = std::make_shared<attestd::service::AuditAuthFailures>(store)});
+                                                    .auth_failure_observer = api->auth_failure_observer});
   if (!router) return fail(router.error());
 
   auto server = Server::create(config, {.router = std::make_shared<const Router>(std::move(*router)),

@@ -55,6 +55,7 @@ struct Options {
   std::string event_log = ATTESTD_LOADGEN_DEFAULT_LOG;
   unsigned connections = 16;
   unsigned hosts = 0;  // 0: as many as connections
+  unsigned extra_reference_values = 0;  // random alternatives added to the reference set
   double duration = 10;
   uint64_t count = 0;  // when set, overrides duration
   double rate = 0;
@@ -314,6 +315,13 @@ int run(const Options& opt) {
   for (size_t i = 0; i < pcrs.indices.size(); ++i) {
     golden[std::to_string(pcrs.indices[i])] = json::array({to_hex(pcrs.values[i])});
   }
+  // Extra alternatives never match a real boot, so they only add size: what a fleet's golden set
+  // of many firmware and kernel versions looks like to the appraisal.
+  for (unsigned i = 0; i < opt.extra_reference_values; ++i) {
+    std::array<uint8_t, 32> random{};
+    if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) fail("RAND_bytes");
+    golden[std::to_string(pcrs.indices[i % pcrs.indices.size()])].push_back(to_hex(random));
+  }
   expect(setup.request("PUT", "/v1/reference-sets/loadgen",
                        json{{"version", 1}, {"name", "loadgen"}, {"pcrs", {{"sha256", golden}}}}.dump(), admin),
          200, "PUT /v1/reference-sets/loadgen");
@@ -460,6 +468,8 @@ int main(int argc, char** argv) {
   app.add_option("--event-log", opt.event_log, "binary event log sent with every attestation")->capture_default_str();
   app.add_option("--connections", opt.connections, "keep-alive connections, one thread each")->capture_default_str();
   app.add_option("--hosts", opt.hosts, "simulated hosts (default: one per connection)");
+  app.add_option("--extra-reference-values", opt.extra_reference_values,
+                 "random alternatives added to the reference set's PCRs (a large golden set; verdicts stay affirming)");
   app.add_option("--duration", opt.duration, "seconds to run (ignored with --count)")->capture_default_str();
   app.add_option("--count", opt.count, "total attestations to run instead of a duration");
   app.add_option("--rate", opt.rate, "open-loop target attestations/s over all connections (0: closed loop)")

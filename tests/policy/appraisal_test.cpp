@@ -1,4 +1,5 @@
 // Appraisal: every reason id, asserted exactly, with the submodule and AR4SI dimension it affects.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "attestd/evidence/eventlog/reasons.h"
@@ -90,6 +91,35 @@ TEST_F(TpmAppraisal, PcrMismatchIsContraindicatedNamingBankIndexValueAndAlternat
   EXPECT_EQ(tpm.verdict, Verdict::contraindicated);
   EXPECT_EQ(tpm.dimensions.at(Ar4siDimension::configuration), Verdict::contraindicated);
   EXPECT_EQ(tpm.dimensions.at(Ar4siDimension::executables), Verdict::affirming);
+}
+
+// A fleet-sized golden set: the value that matches may be the last of thousands, alternatives
+// repeated across sets count once, and a mismatch names only the first few of them.
+std::string nth_digest(size_t n) { return fmt::format("{:064x}", n + 1); }
+
+ReferenceSet set_with_pcr7(const std::string& name, size_t from, size_t count) {
+  std::string values;
+  for (size_t i = from; i < from + count; ++i) values += (values.empty() ? "\"" : ", \"") + nth_digest(i) + "\"";
+  return test::must_parse_reference_set(R"({"name": ")" + name + R"(", "pcrs": {"sha256": {"0": [")" + kA +
+                                        R"("], "7": [)" + values + "]}}}");
+}
+
+TEST_F(TpmAppraisal, TheLastOfThousandsOfAlternativesMatches) {
+  sets = {set_with_pcr7("golden", 0, 5000)};
+  claims.tpm->pcrs[HashAlg::sha256][7] = test::digest(nth_digest(4999));
+  EXPECT_EQ(run().verdict, Verdict::affirming) << test::describe(run());
+}
+
+TEST_F(TpmAppraisal, AMismatchAgainstThousandsOfAlternativesNamesEightAndCountsTheRestOnce) {
+  policy.reference_sets = {"golden", "more"};
+  // 0..4999 and 4990..9999: ten values are listed by both sets, so 10,000 distinct alternatives.
+  sets = {set_with_pcr7("golden", 0, 5000), set_with_pcr7("more", 4990, 5010)};
+  claims.tpm->pcrs[HashAlg::sha256][7] = test::digest(kC);
+  const auto a = run();
+  ASSERT_EQ(ids(a.reasons), Ids{kPcrMismatch});
+  std::string first_eight;
+  for (size_t i = 0; i < 8; ++i) first_eight += (i == 0 ? "" : ", ") + nth_digest(i);
+  EXPECT_EQ(a.reasons[0].message, "sha256 PCR 7 is " + kC + "; allowed: " + first_eight + " and 9992 more");
 }
 
 TEST_F(TpmAppraisal, PcrMismatchOfCodeMeasurementAffectsExecutables) {

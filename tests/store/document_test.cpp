@@ -51,6 +51,30 @@ TEST_P(DocumentTest, ListGivesTheNewestVersionOfEachLiveNameOfThisTenantOnly) {
   EXPECT_EQ((*listed)[1].document["v"], 2);
 }
 
+TEST_P(DocumentTest, CurrentVersionsNameTheSameSelectionAsListWithoutDocuments) {
+  const auto scope = tenant("acme");
+  const auto other = tenant("globex");
+  const DocumentKind kind = GetParam();
+  ASSERT_TRUE(store_->put_document(scope, kind, "b", {{"v", 1}}, ctx_at(1)));
+  ASSERT_TRUE(store_->put_document(scope, kind, "b", {{"v", 2}}, ctx_at(2)));
+  ASSERT_TRUE(store_->put_document(scope, kind, "a", {{"v", 1}}, ctx_at(3)));
+  ASSERT_TRUE(store_->put_document(scope, kind, "gone", {{"v", 1}}, ctx_at(4)));
+  ASSERT_TRUE(store_->retire_document(scope, kind, "gone", ctx_at(5)));
+  ASSERT_TRUE(store_->put_document(other, kind, "theirs", {{"v", 9}}, ctx_at(6)));
+  auto current = store_->current_document_versions(scope, kind);
+  ASSERT_TRUE(current) << current.error().message;
+  auto listed = store_->list_documents(scope, kind);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(current->size(), listed->size());
+  for (size_t i = 0; i < current->size(); ++i) {
+    EXPECT_EQ((*current)[i].name, (*listed)[i].name);
+    EXPECT_EQ((*current)[i].version, (*listed)[i].version);
+  }
+  ASSERT_EQ(current->size(), 2u);
+  EXPECT_EQ((*current)[1].name, "b");
+  EXPECT_EQ((*current)[1].version, 2);
+}
+
 TEST_P(DocumentTest, UnknownVersionIsNotFound) {
   const auto scope = tenant("acme");
   ASSERT_TRUE(store_->put_document(scope, GetParam(), "gold", {{"a", 1}}, ctx_at(0)));

@@ -123,7 +123,8 @@ std::expected<Config, std::string> parse_config(std::string_view json_text) {
   if (auto it = doc.find("limits"); it != doc.end()) {
     const json& l = *it;
     if (auto r = only_known(l, "limits", {"max_header_bytes", "max_body_bytes", "max_nesting_depth",
-                                          "max_connections", "overload_connections", "retry_after_s"});
+                                          "max_connections", "overload_connections", "retry_after_s", "max_pending_requests",
+                                          "auth_failures_per_minute", "auth_failure_burst"});
         !r) {
       return Error(r.error());
     }
@@ -132,7 +133,10 @@ std::expected<Config, std::string> parse_config(std::string_view json_text) {
                    read_uint(l, "limits.", "max_nesting_depth", 1, 1024, c.max_nesting_depth),
                    read_uint(l, "limits.", "max_connections", 1, 1'000'000, c.max_connections),
                    read_uint(l, "limits.", "overload_connections", 0, 1'000'000, c.overload_connections),
-                   read_duration(l, "limits.", "retry_after_s", 1, 3600, c.retry_after)}) {
+                   read_duration(l, "limits.", "retry_after_s", 1, 3600, c.retry_after),
+                   read_uint(l, "limits.", "max_pending_requests", 1, 1'000'000, c.max_pending_requests),
+                   read_uint(l, "limits.", "auth_failures_per_minute", 1, 1'000'000, c.auth_failures_per_minute),
+                   read_uint(l, "limits.", "auth_failure_burst", 1, 1'000'000, c.auth_failure_burst)}) {
       if (!r) return Error(r.error());
     }
   }

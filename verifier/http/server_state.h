@@ -50,6 +50,7 @@ struct ServerState {
   std::atomic<bool> stopping{false};
   std::atomic<size_t> served_connections{0};    // counted against max_connections
   std::atomic<size_t> overload_connections{0};  // being answered 503
+  std::atomic<size_t> pending_requests{0};      // in the handler pool, counted against max_pending_requests
 
   // Live sessions, so that stop() can close the idle ones. Sessions add themselves once
   // started and remove themselves in their destructor.

@@ -196,6 +196,20 @@ void Session::handle_request() {
   req.request_id = request_id_;
   req.max_nesting_depth = state_.config.max_nesting_depth;
 
+  // The pool's queue is bounded (issue 11): beyond capacity a request is answered 503 at once,
+  // before any handler work, instead of waiting behind a queue that only grows. The body has
+  // been read, so the connection stays in step and may be kept.
+  if (state_.pending_requests.fetch_add(1) >= state_.config.max_pending_requests) {
+    state_.pending_requests.fetch_sub(1);
+    Response r = problem_response(
+        Problem::make(503, "http.overloaded", "the server has more requests in progress than it admits; retry later"),
+        request_id_);
+    r.with_header("Retry-After", std::to_string(state_.config.retry_after.count()));
+    metric_method_ = std::string(to_string(req.method));
+    metric_route_ = "none";
+    send(std::move(r), raw.keep_alive() && !state_.stopping.load(), metric_route_, metric_method_);
+    return;
+  }
   // Handlers are synchronous and may wait for the database (a group commit, a busy reader), so
   // they run on the handler pool, not on this I/O thread: its other connections keep moving, and
   // the requests waiting together make the commit batches. The work guard keeps the I/O workers
@@ -203,6 +217,7 @@ void Session::handle_request() {
   net::post(*state_.handler_pool, [self = shared_from_this(), req = std::move(req), keep_alive = raw.keep_alive(),
                                    guard = net::make_work_guard(stream_.get_executor())]() mutable {
     Response response = self->state_.router->dispatch(req);
+    self->state_.pending_requests.fetch_sub(1);
     std::string route = req.route_pattern.empty() ? std::string("none") : std::string(req.route_pattern);
     net::post(self->stream_.get_executor(), [self, response = std::move(response), route = std::move(route),
                                              method = req.method, keep_alive, guard = std::move(guard)]() mutable {

@@ -11,6 +11,7 @@
 #include "api_context.h"
 #include "attestd/result/base64url.h"
 #include "attestd/server/role.h"
+#include "attestd/service/audit_auth_failures.h"
 
 namespace attestd::service {
 
@@ -19,9 +20,7 @@ store::RequestContext ApiContext::request_context(const server::Request& request
 }
 
 std::expected<store::TenantScope, server::Problem> ApiContext::scope(const server::Request& request) const {
-  auto s = auth->scope_for(request);
-  if (!s) return std::unexpected(server::Problem::make(403, "auth.no_tenant", "this credential belongs to no tenant"));
-  return std::move(*s);
+  return auth->scope_for(request);
 }
 
 void ApiContext::record(std::string_view verdict, const std::vector<std::string_view>& reason_ids) const {
@@ -94,7 +93,9 @@ std::expected<Api, std::string> make_api(const ServiceDeps& deps, const ServiceO
   ctx->options = options;
   // 256 distinct logs, at most 32 MiB of their bytes: a fleet's boot images, with room to spare.
   ctx->log_cache = std::make_shared<VerifiedLogCache>(256, 32U << 20);
-  ctx->auth = std::make_shared<TokenAuthenticator>(deps.store, ctx->clock);
+  ctx->documents = std::make_shared<DocumentCache>(1024, 64U << 20);
+  auto limiter = std::make_shared<AuthRateLimit>(options.auth_limits);
+  ctx->auth = std::make_shared<TokenAuthenticator>(deps.store, ctx->clock, limiter);
   ctx->broker = deps.broker;
   if (!options.nvidia_device_root_pem.empty()) {
     auto root = evidence::x509::parse_certificate_pem(options.nvidia_device_root_pem);
@@ -109,6 +110,9 @@ std::expected<Api, std::string> make_api(const ServiceDeps& deps, const ServiceO
   }
   Api api;
   api.authenticator = ctx->auth;
+  api.auth_failure_observer = std::make_shared<RateLimitedAudit>(
+      std::make_shared<AuditAuthFailures>(deps.store, ctx->clock), deps.store, ctx->clock,
+      options.auth_limits.audit_window);
   add_jwks_route(ctx, api.routes);
   add_host_routes(ctx, api.routes);
   add_enrollment_routes(ctx, api.routes);
@@ -117,6 +121,8 @@ std::expected<Api, std::string> make_api(const ServiceDeps& deps, const ServiceO
   add_document_routes(ctx, api.routes);
   add_audit_routes(ctx, api.routes);
   add_key_routes(ctx, api.routes);
+  add_tenant_routes(ctx, api.routes);
+  add_token_routes(ctx, api.routes);
   return api;
 }
 
@@ -133,6 +139,10 @@ std::expected<std::optional<std::filesystem::path>, std::string> bootstrap_demo_
     store::Store& store, const std::filesystem::path& data_dir, std::chrono::system_clock::time_point now) {
   const store::RequestContext rc{std::chrono::time_point_cast<std::chrono::milliseconds>(now), "bootstrap", ""};
   if (store.find_tenant("demo")) return std::optional<std::filesystem::path>{};
+  // The token file outlives the tenant: an operator deleted the demo tenant, which stays deleted.
+  if (std::error_code ec; std::filesystem::exists(data_dir / "demo-admin.token", ec)) {
+    return std::optional<std::filesystem::path>{};
+  }
   auto tenant = store.create_tenant("demo", "bootstrap", rc);
   if (!tenant) return std::unexpected("creating the demo tenant: " + tenant.error().message);
   const auto token = generate_bearer_token();

@@ -10,6 +10,7 @@
 #include "attestd/server/request.h"
 #include "attestd/service/service.h"
 #include "token_auth.h"
+#include "document_cache.h"
 #include "verified_log_cache.h"
 
 namespace attestd::service {
@@ -21,6 +22,7 @@ struct ApiContext {
   std::shared_ptr<broker::KeyBroker> broker;  // null when not configured
   Clock clock;
   std::shared_ptr<VerifiedLogCache> log_cache;
+  std::shared_ptr<DocumentCache> documents;
   ServiceOptions options;
   std::optional<evidence::x509::Certificate> nvidia_root;
 
@@ -32,7 +34,9 @@ struct ApiContext {
 
   [[nodiscard]] std::chrono::system_clock::time_point now() const { return clock(); }
   [[nodiscard]] store::RequestContext request_context(const server::Request& request) const;
-  // The tenant of the authenticated credential; a 403 problem for credentials without one.
+  // The tenant of the authenticated credential; a 403 problem for credentials without one, and
+  // the 404 of a missing object when a restricted credential names another host or key
+  // (TokenAuthenticator::scope_for: restrictions are enforced there and nowhere else).
   [[nodiscard]] std::expected<store::TenantScope, server::Problem> scope(const server::Request& request) const;
 };
 
@@ -50,6 +54,8 @@ void add_attestation_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<
 void add_document_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
 void add_audit_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
 void add_key_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
+void add_tenant_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
+void add_token_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
 
 std::string iso8601(std::chrono::system_clock::time_point t);
 

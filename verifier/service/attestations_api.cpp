@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 
 #include "api_context.h"
 #include "attestd/evidence/digest.h"
@@ -160,9 +161,9 @@ std::expected<policy::GpuClaim, Problem> verify_one_gpu(ApiContext& ctx, const n
 }
 
 struct PolicyChoice {
-  std::optional<policy::Policy> policy;
+  std::shared_ptr<const policy::Policy> policy;
   std::optional<int64_t> version;
-  std::vector<policy::ReferenceSet> reference_sets;
+  std::vector<std::shared_ptr<const policy::ReferenceSet>> reference_sets;  // owned by the document cache too
   std::map<std::string, int64_t> reference_set_versions;  // for the audit record
   std::optional<evidence::Error> why_none;
 };
@@ -172,15 +173,20 @@ struct PolicyChoice {
 std::expected<PolicyChoice, Problem> choose_policy(ApiContext& ctx, const store::TenantScope& scope,
                                                    const store::Host& host) {
   PolicyChoice out;
-  auto docs = ctx.store->list_documents(scope, store::DocumentKind::policy);
-  if (!docs) return std::unexpected(store_problem(docs.error()));
-  std::vector<policy::Policy> policies;
-  std::vector<int64_t> versions;
-  for (const auto& d : *docs) {
-    auto parsed = policy::parse_policy_json(d.document);
-    if (!parsed) return std::unexpected(Problem::internal("policy.stored_invalid", "a stored policy no longer parses"));
-    policies.push_back(std::move(*parsed));
-    versions.push_back(d.version);
+  auto current = ctx.store->current_document_versions(scope, store::DocumentKind::policy);
+  if (!current) return std::unexpected(store_problem(current.error()));
+  std::vector<std::shared_ptr<const policy::Policy>> held;
+  std::vector<const policy::Policy*> policies;
+  for (const auto& d : *current) {
+    auto parsed = ctx.documents->policy(*ctx.store, scope, d.name, d.version);
+    if (!parsed) {
+      if (parsed.error().code == store::StoreErrorCode::internal) {
+        return std::unexpected(Problem::internal("policy.stored_invalid", "a stored policy no longer parses"));
+      }
+      return std::unexpected(store_problem(parsed.error()));
+    }
+    policies.push_back(parsed->get());
+    held.push_back(std::move(*parsed));
   }
   policy::Labels labels;
   for (const auto& [k, v] : host.labels.items()) {
@@ -188,26 +194,29 @@ std::expected<PolicyChoice, Problem> choose_policy(ApiContext& ctx, const store:
   }
   const std::optional<std::string_view> explicit_name =
       host.policy_name ? std::optional<std::string_view>(*host.policy_name) : std::nullopt;
-  auto selected = policy::select_policy(labels, explicit_name, policies);
+  auto selected = policy::select_policy_by_reference(labels, explicit_name, policies);
   if (!selected) {
     out.why_none = selected.error();
     return out;
   }
-  const auto index = static_cast<size_t>(*selected - policies.data());
-  out.version = versions[index];
-  for (const auto& set_name : (*selected)->reference_sets) {
-    auto set_doc = ctx.store->get_document(scope, store::DocumentKind::reference_set, set_name, std::nullopt);
-    if (!set_doc) {
-      if (set_doc.error().code == store::StoreErrorCode::not_found) continue;  // appraisal names it missing
-      return std::unexpected(store_problem(set_doc.error()));
+  const auto index = static_cast<size_t>(std::find(policies.begin(), policies.end(), *selected) - policies.begin());
+  out.version = (*current)[index].version;
+  out.policy = std::move(held[index]);
+  if (out.policy->reference_sets.empty()) return out;
+  auto sets = ctx.store->current_document_versions(scope, store::DocumentKind::reference_set);
+  if (!sets) return std::unexpected(store_problem(sets.error()));
+  for (const auto& set_name : out.policy->reference_sets) {
+    const auto it = std::find_if(sets->begin(), sets->end(), [&](const auto& s) { return s.name == set_name; });
+    if (it == sets->end()) continue;  // absent or retired: the appraisal names it missing
+    auto set = ctx.documents->reference_set(*ctx.store, scope, it->name, it->version);
+    if (!set) {
+      // A stored set that no longer parses is left out, so the appraisal names it missing.
+      if (set.error().code == store::StoreErrorCode::internal) continue;
+      return std::unexpected(store_problem(set.error()));
     }
-    auto set = policy::parse_reference_set_json(set_doc->document);
-    if (set) {
-      out.reference_sets.push_back(std::move(*set));
-      out.reference_set_versions[set_name] = set_doc->version;
-    }
+    out.reference_sets.push_back(std::move(*set));
+    out.reference_set_versions[set_name] = it->version;
   }
-  out.policy = std::move(policies[index]);
   return out;
 }
 
@@ -314,9 +323,10 @@ HandlerResult attest(ApiContext& ctx, const Request& request) {
   auto choice = choose_policy(ctx, *scope, *host);
   if (!choice) return std::unexpected(choice.error());
   const auto now_s = std::chrono::floor<std::chrono::seconds>(now);
-  const policy::Appraisal appraisal = choice->policy
-                                          ? policy::appraise(*choice->policy, choice->reference_sets, claims, now_s)
-                                          : policy::appraise_without_policy(claims, *choice->why_none);
+  std::vector<const policy::ReferenceSet*> sets;
+  for (const auto& s : choice->reference_sets) sets.push_back(s.get());
+  const policy::Appraisal appraisal = choice->policy ? policy::appraise_by_reference(*choice->policy, sets, claims, now_s)
+                                                     : policy::appraise_without_policy(claims, *choice->why_none);
 
   // The EAR: one submodule per piece of evidence, with its own status and trust vector.
   const std::string policy_id =

@@ -3,6 +3,7 @@
 
 #include "api_context.h"
 #include "attestd/evidence/digest.h"
+#include "attestd/server/router.h"
 #include "codec.h"
 
 namespace attestd::service {
@@ -13,6 +14,11 @@ using server::HandlerResult;
 using server::Problem;
 using server::Request;
 using server::Response;
+
+// Unconsumed, unexpired challenges one host may hold (issue 11; verifier/CONFIG.md, fixed
+// limits): an agent needs one at a time; the rest is room for retries and tools attesting one
+// host over several connections. The bound stops a flood of live nonces.
+constexpr int64_t kMaxOutstandingChallengesPerHost = 32;
 
 // An attester credential restricted to named hosts may act for those hosts only; another host
 // answers exactly like a missing one.
@@ -38,7 +44,13 @@ HandlerResult create(ApiContext& ctx, const Request& request) {
   }
   const auto rc = ctx.request_context(request);
   const auto expires = rc.now + std::chrono::duration_cast<std::chrono::milliseconds>(ctx.options.nonce_lifetime);
-  auto challenge = ctx.store->create_challenge(*scope, *host_id, nonce, expires, rc);
+  auto challenge = ctx.store->create_challenge(*scope, *host_id, nonce, expires, rc, kMaxOutstandingChallengesPerHost);
+  if (!challenge && challenge.error().code == store::StoreErrorCode::conflict) {
+    // A slot frees when one of them is used or, at the latest, when the oldest expires.
+    return server::problem_response(Problem::make(429, "challenge.too_many_outstanding", challenge.error().message),
+                                    request.request_id)
+        .with_header("Retry-After", std::to_string(ctx.options.nonce_lifetime.count()));
+  }
   if (!challenge) return std::unexpected(store_problem(challenge.error()));
   return Response::negotiated(request, 201,
                               {{"challenge_id", challenge->id},

@@ -84,7 +84,8 @@ StoreError classify_unusable_challenge(Connection& c, const TenantScope& scope, 
 }  // namespace
 
 Result<Challenge> SqliteStore::create_challenge(const TenantScope& scope, std::string_view host_id, const Nonce& nonce,
-                                                Timestamp expires_at, const RequestContext& ctx) {
+                                                Timestamp expires_at, const RequestContext& ctx,
+                                                std::optional<int64_t> max_outstanding) {
   auto id = new_id();
   if (!id) return std::unexpected(std::move(id.error()));
   return writer_->run([&](Connection& c) -> Result<Challenge> {
@@ -95,6 +96,21 @@ Result<Challenge> SqliteStore::create_challenge(const TenantScope& scope, std::s
     auto found = host->step();
     if (!found) return std::unexpected(std::move(found.error()));
     if (!*found) return fail(StoreErrorCode::not_found, "no such host");
+    // Counted inside the writing transaction, so concurrent requests cannot overshoot the bound
+    // (issue 11): a host, or a stolen attester token, cannot fill the table with live nonces.
+    if (max_outstanding) {
+      auto open = c.select(
+          "SELECT COUNT(*) FROM challenges WHERE tenant_id = ? AND host_id = ? AND consumed_at IS NULL "
+          "AND expires_at > ?",
+          scope.tenant_id(), host_id, ctx.now);
+      if (!open) return std::unexpected(std::move(open.error()));
+      auto counted = open->step();
+      if (!counted) return std::unexpected(std::move(counted.error()));
+      if (*counted && open->integer(0) >= *max_outstanding) {
+        return fail(StoreErrorCode::conflict,
+                    fmt::format("the host already has {} unused, unexpired challenges", *max_outstanding));
+      }
+    }
     auto inserted = c.execute(
         "INSERT INTO challenges (id, tenant_id, host_id, nonce, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)", *id,
         scope.tenant_id(), host_id, nonce, ctx.now, expires_at);

@@ -25,6 +25,7 @@ struct DocumentSql {
   std::string select_latest;
   std::string select_all;
   std::string select_current;  // newest version of every name
+  std::string select_current_versions;  // the same without the documents
   std::string retire;
   std::string exists;
 };
@@ -41,6 +42,9 @@ DocumentSql make_sql(std::string_view table, std::string_view noun) {
       columns + fmt::format(" AS d WHERE tenant_id = ? AND version = (SELECT MAX(version) FROM {} AS n "
                             "WHERE n.tenant_id = d.tenant_id AND n.name = d.name) ORDER BY name",
                             table),
+      fmt::format("SELECT name, version, retired_at FROM {} AS d WHERE tenant_id = ? AND version = (SELECT "
+                  "MAX(version) FROM {} AS n WHERE n.tenant_id = d.tenant_id AND n.name = d.name) ORDER BY name",
+                  table, table),
       fmt::format("UPDATE {} SET retired_at = ? WHERE tenant_id = ? AND name = ? AND retired_at IS NULL", table),
       fmt::format("SELECT 1 FROM {} WHERE tenant_id = ? AND name = ? LIMIT 1", table),
   };
@@ -139,6 +143,23 @@ Result<std::vector<VersionedDocument>> SqliteStore::list_documents(const TenantS
       if (!doc) return std::unexpected(std::move(doc.error()));
       // A retired name is gone for selection, as get_document treats it.
       if (!doc->retired_at) out.push_back(std::move(*doc));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<DocumentVersion>> SqliteStore::current_document_versions(const TenantScope& scope,
+                                                                           DocumentKind kind) {
+  const DocumentSql& sql = sql_for(kind);
+  return readers_->with([&](Connection& c) -> Result<std::vector<DocumentVersion>> {
+    auto q = c.select(sql.select_current_versions, scope.tenant_id());
+    if (!q) return std::unexpected(std::move(q.error()));
+    std::vector<DocumentVersion> out;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return std::unexpected(std::move(row.error()));
+      if (!*row) break;
+      if (!q->optional_time(2)) out.push_back(DocumentVersion{q->text(0), q->integer(1)});
     }
     return out;
   });

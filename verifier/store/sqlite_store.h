@@ -27,6 +27,7 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   Result<Tenant> create_tenant(std::string_view name, std::string_view actor, const RequestContext& ctx) override;
+  Result<Tenant> delete_tenant(std::string_view name, std::string_view actor, const RequestContext& ctx) override;
   Result<Tenant> find_tenant(std::string_view name) override;
   Result<std::vector<Tenant>> list_tenants() override;
   Result<TokenInfo> create_token(std::string_view tenant_name, const NewToken& token, std::string_view actor,
@@ -50,7 +51,8 @@ class SqliteStore final : public Store {
                                    const Sha256& secret_sha256, const RequestContext& ctx) override;
 
   Result<Challenge> create_challenge(const TenantScope& scope, std::string_view host_id, const Nonce& nonce,
-                                     Timestamp expires_at, const RequestContext& ctx) override;
+                                     Timestamp expires_at, const RequestContext& ctx,
+                                     std::optional<int64_t> max_outstanding = std::nullopt) override;
   Result<Challenge> get_challenge(const TenantScope& scope, std::string_view challenge_id,
                                   std::string_view host_id) override;
   Result<Attestation> consume_challenge_and_record(const TenantScope& scope, std::string_view challenge_id,
@@ -63,6 +65,8 @@ class SqliteStore final : public Store {
   Result<VersionedDocument> get_document(const TenantScope& scope, DocumentKind kind, std::string_view name,
                                          std::optional<int64_t> version) override;
   Result<std::vector<VersionedDocument>> list_documents(const TenantScope& scope, DocumentKind kind) override;
+  Result<std::vector<DocumentVersion>> current_document_versions(const TenantScope& scope,
+                                                                 DocumentKind kind) override;
   Result<std::vector<VersionedDocument>> list_document_versions(const TenantScope& scope, DocumentKind kind,
                                                                 std::string_view name) override;
   Result<void> retire_document(const TenantScope& scope, DocumentKind kind, std::string_view name,

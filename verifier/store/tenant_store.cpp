@@ -2,6 +2,10 @@
 // where every TenantScope comes from.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
+#include <utility>
+
 #include "audit_log.h"
 #include "ids.h"
 #include "json_text.h"
@@ -57,16 +61,46 @@ Result<TokenInfo> insert_token(Connection& c, const std::optional<std::string>& 
     if (inserted.error().code == StoreErrorCode::conflict) return fail(StoreErrorCode::conflict, "token already stored");
     return std::unexpected(std::move(inserted.error()));
   }
-  AuditEvent event{"token.create", fmt::format("token:{}", id), {{"role", to_string(token.role)}}};
+  nlohmann::json details = {{"role", to_string(token.role)}};
+  if (token.expires_at) details["expires_at"] = token.expires_at->time_since_epoch().count();
+  if (token.allowed_hosts) details["hosts"] = *token.allowed_hosts;
+  if (token.allowed_keys) details["keys"] = *token.allowed_keys;
+  AuditEvent event{"token.create", fmt::format("token:{}", id), std::move(details)};
   auto audited = append_audit_row(c, tenant_id.value_or(std::string(kSystemChain)), actor, event, ctx);
   if (!audited) return std::unexpected(std::move(audited.error()));
   return read_token(c, id);
 }
 
+// Tenant names appear in URLs, tables and logs: a short, plain alphabet keeps them unambiguous.
+bool valid_tenant_name(std::string_view name) {
+  constexpr size_t kMaxName = 64;
+  if (name.empty() || name.size() > kMaxName) return false;
+  const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  if (!alnum(name.front())) return false;
+  return std::all_of(name.begin(), name.end(), [&](char c) { return alnum(c) || c == '.' || c == '_' || c == '-'; });
+}
+
+// The tenant's rows, children before parents (foreign keys are on: a table added later that
+// references tenants or hosts makes the deletion fail instead of leaving rows behind).
+constexpr std::array<std::pair<std::string_view, std::string_view>, 9> kTenantTables = {{
+    {"attestations", "DELETE FROM attestations WHERE tenant_id = ?"},
+    {"challenges", "DELETE FROM challenges WHERE tenant_id = ?"},
+    {"enrollments", "DELETE FROM enrollments WHERE tenant_id = ?"},
+    {"hosts", "DELETE FROM hosts WHERE tenant_id = ?"},
+    {"reference_sets", "DELETE FROM reference_sets WHERE tenant_id = ?"},
+    {"policies", "DELETE FROM policies WHERE tenant_id = ?"},
+    {"tpm_roots", "DELETE FROM tpm_roots WHERE tenant_id = ?"},
+    {"key_versions", "DELETE FROM broker_key_versions WHERE tenant_id = ?"},
+    {"tokens", "DELETE FROM tokens WHERE tenant_id = ?"},
+}};
+
 }  // namespace
 
 Result<Tenant> SqliteStore::create_tenant(std::string_view name, std::string_view actor, const RequestContext& ctx) {
-  if (name.empty()) return fail(StoreErrorCode::invalid_argument, "tenant name is empty");
+  if (!valid_tenant_name(name)) {
+    return fail(StoreErrorCode::invalid_argument,
+                "a tenant name is 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit");
+  }
   auto id = new_id();
   if (!id) return std::unexpected(std::move(id.error()));
   return writer_->run([&](Connection& c) -> Result<Tenant> {
@@ -81,6 +115,45 @@ Result<Tenant> SqliteStore::create_tenant(std::string_view name, std::string_vie
     auto audited = append_audit_row(c, kSystemChain, actor, event, ctx);
     if (!audited) return std::unexpected(std::move(audited.error()));
     return Tenant{*id, std::string(name), ctx.now};
+  });
+}
+
+Result<Tenant> SqliteStore::delete_tenant(std::string_view name, std::string_view actor, const RequestContext& ctx) {
+  return writer_->run([&](Connection& c) -> Result<Tenant> {
+    // The statement is released before the deletes below.
+    auto found = [&]() -> Result<Tenant> {
+      auto q = c.select("SELECT id, name, created_at FROM tenants WHERE name = ?", name);
+      if (!q) return std::unexpected(std::move(q.error()));
+      auto row = q->step();
+      if (!row) return std::unexpected(std::move(row.error()));
+      if (!*row) return fail(StoreErrorCode::not_found, "no such tenant");
+      return Tenant{q->text(0), q->text(1), q->time(2)};
+    }();
+    if (!found) return std::unexpected(std::move(found.error()));
+    const Tenant tenant = std::move(*found);
+    // Overwritten before the rows go, as destroy_key does, so the sealed secrets do not linger in
+    // the pages SQLite frees.
+    auto wiped = c.execute(
+        "UPDATE broker_key_versions SET ciphertext = zeroblob(length(ciphertext)), nonce = zeroblob(12) "
+        "WHERE tenant_id = ? AND ciphertext IS NOT NULL",
+        tenant.id);
+    if (!wiped) return std::unexpected(std::move(wiped.error()));
+    nlohmann::json removed = nlohmann::json::object();
+    for (const auto& [what, sql] : kTenantTables) {
+      auto n = c.execute(sql, tenant.id);
+      if (!n) return std::unexpected(std::move(n.error()));
+      removed[std::string(what)] = *n;
+    }
+    auto gone = c.execute("DELETE FROM tenants WHERE id = ?", tenant.id);
+    if (!gone) return std::unexpected(std::move(gone.error()));
+    AuditEvent closing{"tenant.delete", fmt::format("tenant:{}", tenant.name), {{"removed", removed}}};
+    auto sealed = append_audit_row(c, tenant.id, actor, closing, ctx);
+    if (!sealed) return std::unexpected(std::move(sealed.error()));
+    AuditEvent event{"tenant.delete", fmt::format("tenant:{}", tenant.name),
+                     {{"tenant_id", tenant.id}, {"removed", std::move(removed)}}};
+    auto audited = append_audit_row(c, kSystemChain, actor, event, ctx);
+    if (!audited) return std::unexpected(std::move(audited.error()));
+    return tenant;
   });
 }
 
@@ -114,6 +187,16 @@ Result<TokenInfo> SqliteStore::create_token(std::string_view tenant_name, const 
   if (token.role == Role::operator_) {
     return fail(StoreErrorCode::invalid_argument, "operator tokens belong to no tenant");
   }
+  // A restriction on a role it does not apply to would read as a limit that limits nothing.
+  if (token.allowed_hosts && token.role != Role::attester) {
+    return fail(StoreErrorCode::invalid_argument, "only attester tokens can be restricted to hosts");
+  }
+  if (token.allowed_keys && token.role != Role::workload) {
+    return fail(StoreErrorCode::invalid_argument, "only workload tokens can be restricted to keys");
+  }
+  if (token.expires_at && *token.expires_at <= ctx.now) {
+    return fail(StoreErrorCode::invalid_argument, "the token would expire before it is created");
+  }
   auto id = new_id();
   if (!id) return std::unexpected(std::move(id.error()));
   auto hosts = dump_names(token.allowed_hosts, "allowed_hosts");
@@ -125,7 +208,7 @@ Result<TokenInfo> SqliteStore::create_token(std::string_view tenant_name, const 
     if (!q) return std::unexpected(std::move(q.error()));
     auto row = q->step();
     if (!row) return std::unexpected(std::move(row.error()));
-    if (!*row) return fail(StoreErrorCode::not_found, fmt::format("no tenant '{}'", tenant_name));
+    if (!*row) return fail(StoreErrorCode::not_found, "no such tenant");
     const std::optional<std::string> tenant_id = q->text(0);
     return insert_token(c, tenant_id, *id, token, *hosts, *keys, actor, ctx);
   });
@@ -168,7 +251,7 @@ Result<std::vector<TokenInfo>> SqliteStore::list_tokens(std::string_view tenant_
     if (!tenant) return std::unexpected(std::move(tenant.error()));
     auto found = tenant->step();
     if (!found) return std::unexpected(std::move(found.error()));
-    if (!*found) return fail(StoreErrorCode::not_found, fmt::format("no tenant '{}'", tenant_name));
+    if (!*found) return fail(StoreErrorCode::not_found, "no such tenant");
     auto q = c.select(std::string(kTokenColumns) + "WHERE n.name = ? ORDER BY t.created_at, t.id", tenant_name);
     if (!q) return std::unexpected(std::move(q.error()));
     std::vector<TokenInfo> out;

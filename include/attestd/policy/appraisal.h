@@ -84,6 +84,10 @@ struct Appraisal {
 // reason. Alternatives for the same PCR or GPU index are the union over the listed sets.
 Appraisal appraise(const Policy& policy, std::span<const ReferenceSet> reference_sets, const Claims& claims,
                    std::chrono::sys_seconds now);
+// The same over reference sets held elsewhere (the service's cache of parsed documents), so that a
+// large set is not copied per appraisal.
+Appraisal appraise_by_reference(const Policy& policy, std::span<const ReferenceSet* const> reference_sets,
+                                const Claims& claims, std::chrono::sys_seconds now);
 
 // The appraisal of a host no policy applies to ("no policy, no pass"): `why` (policy.none,
 // policy.not_found or policy.ambiguous, as select_policy returns it) with verdict none, plus every

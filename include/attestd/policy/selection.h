@@ -27,5 +27,9 @@ namespace attestd::policy {
 std::expected<const Policy*, evidence::Error> select_policy(const Labels& host_labels,
                                                              std::optional<std::string_view> explicit_name,
                                                              std::span<const Policy> available);
+// The same over policies held elsewhere (a cache of parsed documents); returns one of the pointers.
+std::expected<const Policy*, evidence::Error> select_policy_by_reference(const Labels& host_labels,
+                                                                          std::optional<std::string_view> explicit_name,
+                                                                          std::span<const Policy* const> available);
 
 }  // namespace attestd::policy

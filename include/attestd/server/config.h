@@ -39,6 +39,14 @@ struct Config {
   size_t max_connections = 1024;           // served concurrently
   size_t overload_connections = 64;        // beyond max_connections, answered 503 then closed
   std::chrono::seconds retry_after{1};     // Retry-After of those 503s
+  // Requests handed to the handler pool and not yet answered (queued or running); beyond: 503 +
+  // Retry-After at once, so overload sheds load instead of growing an unbounded queue. Below
+  // max_connections, or it would never bind: one request per HTTP/1.1 connection at a time.
+  size_t max_pending_requests = 256;
+  // Failed authentications per client address (issue 8): a bucket of `burst`, refilled at
+  // `per_minute`; beyond it 429 with Retry-After, and one audit row per address and minute.
+  uint64_t auth_failures_per_minute = 60;
+  uint64_t auth_failure_burst = 30;
 
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds idle_timeout{30'000};   // waiting for and reading a request's headers

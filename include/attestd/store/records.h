@@ -173,6 +173,13 @@ struct Attestation {
 // Reference sets and policies are both named, versioned JSON documents of one tenant.
 enum class DocumentKind { reference_set, policy };
 
+// A document version's identity without its content. The content of a stored version never
+// changes, so (tenant, kind, name, version) is a sound key for a cache of parsed documents.
+struct DocumentVersion {
+  std::string name;
+  int64_t version = 0;
+};
+
 struct VersionedDocument {
   std::string name;
   int64_t version = 0;  // 1, 2, ...: each put adds one; old versions are kept

@@ -65,14 +65,23 @@ class Store {
   // ---- operator and bootstrap (not tenant data; the tenant is named because managing tenants is
   // ---- the point of these calls; `actor` is the operator token id or e.g. "attestctl")
 
-  // Creates a tenant. conflict when the name is taken; invalid_argument when it is empty.
+  // Creates a tenant. conflict when the name is taken; invalid_argument unless the name is 1-64
+  // characters of [A-Za-z0-9._-] starting with a letter or digit.
   virtual Result<Tenant> create_tenant(std::string_view name, std::string_view actor, const RequestContext& ctx) = 0;
+  // Deletes a tenant and erases its data in one transaction: hosts, enrollments, challenges,
+  // attestations, reference sets, policies, TPM roots, key versions (ciphertexts overwritten first)
+  // and tokens, so every credential of the tenant, and every EAR naming it, stops working at once.
+  // Its audit chain and checkpoints stay (append-only evidence), closed by a "tenant.delete"
+  // record; the service's chain records the deletion too. The name may then be reused: the new
+  // tenant gets a new id and a new chain. Returns the deleted tenant; not_found when unknown.
+  virtual Result<Tenant> delete_tenant(std::string_view name, std::string_view actor, const RequestContext& ctx) = 0;
   virtual Result<Tenant> find_tenant(std::string_view name) = 0;
   virtual Result<std::vector<Tenant>> list_tenants() = 0;
 
   // Stores a token (its hash) for the tenant named `tenant_name`. not_found when there is no such
-  // tenant; invalid_argument for Role::operator_ (use create_operator_token); conflict when the
-  // hash is already stored.
+  // tenant; invalid_argument for Role::operator_ (use create_operator_token), for allowed_hosts on
+  // a role other than attester, allowed_keys on a role other than workload, or an expiry not after
+  // ctx.now; conflict when the hash is already stored.
   virtual Result<TokenInfo> create_token(std::string_view tenant_name, const NewToken& token, std::string_view actor,
                                          const RequestContext& ctx) = 0;
   // Stores an operator token, which belongs to no tenant. invalid_argument unless role is operator_.
@@ -120,9 +129,12 @@ class Store {
 
   // ---- challenges and attestations (tenant-scoped)
 
-  // Stores a fresh challenge for an existing host. not_found for an unknown host.
+  // Stores a fresh challenge for an existing host. not_found for an unknown host; conflict when
+  // `max_outstanding` is given and the host already has that many unconsumed challenges expiring
+  // after ctx.now (counted in the same transaction, so concurrent calls cannot overshoot it).
   virtual Result<Challenge> create_challenge(const TenantScope& scope, std::string_view host_id, const Nonce& nonce,
-                                             Timestamp expires_at, const RequestContext& ctx) = 0;
+                                             Timestamp expires_at, const RequestContext& ctx,
+                                             std::optional<int64_t> max_outstanding = std::nullopt) = 0;
   // Reads a challenge (to learn its nonce before verifying evidence). challenge_not_found unless it
   // belongs to this tenant and host. Does not check expiry or use: consume does, atomically.
   virtual Result<Challenge> get_challenge(const TenantScope& scope, std::string_view challenge_id,
@@ -150,6 +162,10 @@ class Store {
   // Every version, oldest first. not_found when the name has none.
   // The newest version of every document of this kind that is not retired, ordered by name.
   virtual Result<std::vector<VersionedDocument>> list_documents(const TenantScope& scope, DocumentKind kind) = 0;
+  // The same selection (newest version of each name, retired names left out) without the
+  // documents: what an attestation reads before taking parsed documents from a cache.
+  virtual Result<std::vector<DocumentVersion>> current_document_versions(const TenantScope& scope,
+                                                                         DocumentKind kind) = 0;
   virtual Result<std::vector<VersionedDocument>> list_document_versions(const TenantScope& scope, DocumentKind kind,
                                                                         std::string_view name) = 0;
   // Marks every version of `name` retired; a later put starts a live version again.
