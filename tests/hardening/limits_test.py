@@ -16,6 +16,7 @@ usage: limits_test.py ATTESTD ATTESTCTL KILL_CLIENT EVENT_LOG
 import base64
 import http.client
 import json
+import re
 import socket
 import sqlite3
 import ssl
@@ -111,6 +112,32 @@ def reason(doc):
     return doc["reasons"][0]["id"]
 
 
+class EventLogLimit(unittest.TestCase):
+    """More events than the parser's bound (100,000) need more than the default 1 MiB body, so this
+    attestd admits 8 MiB bodies; the log is then refused as a limit, not appraised."""
+
+    def test_more_than_100000_events_is_413_and_keeps_the_challenge(self):
+        a = Attestd({"limits": {"max_body_bytes": 8 << 20}})
+        try:
+            a.enrolled_hosts(1)
+            status, c, _ = a.call("POST", "/v1/challenges", {"host_id": "kill-0"}, a.attester)
+            self.assertEqual(status, 201, c)
+            # A TCG 1.2 (SHA-1) log: 32-byte headers with empty data, EV_POST_CODE into PCR 0.
+            event = (0).to_bytes(4, "little") + (1).to_bytes(4, "little") + bytes(20) + (0).to_bytes(4, "little")
+            log = event * 100_001
+            body = {"challenge_id": c["challenge_id"], "host_id": "kill-0",
+                    "tpm": {"quote": "AAAA", "signature": "AAAA", "pcrs": {"sha256": {}},
+                            "event_log": base64.b64encode(log).decode()}}
+            status, doc, r = a.call("POST", "/v1/attestations", body, a.attester)
+            self.assertEqual((status, reason(doc)), (413, "eventlog.parse.too_many_events"), doc)
+            self.assertEqual(r.getheader("Content-Type"), "application/problem+json")
+            del body["tpm"]["event_log"]
+            status, doc, _ = a.call("POST", "/v1/attestations", body, a.attester)
+            self.assertEqual(status, 200, doc)
+        finally:
+            a.stop()
+
+
 class RequestLimits(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -153,6 +180,22 @@ class RequestLimits(unittest.TestCase):
         self.problem(status, doc, r, 400, "api.body_invalid")
         self.assertIn("at most 16", doc["reasons"][0]["message"])
         # The refused request did not use the challenge.
+        body["gpus"] = []
+        status, doc, _ = self.a.call("POST", "/v1/attestations", body, self.a.attester)
+        self.assertEqual(status, 200, doc)
+
+    def test_more_than_ten_certificates_in_a_gpu_chain_is_413_and_keeps_the_challenge(self):
+        status, c, _ = self.challenge("kill-0")
+        self.assertEqual(status, 201, c)
+        pem = (Path(EVENT_LOG).parents[2] / "tpm-ca-certificates" / "MIRROR.tpm-ca-certificates.pem").read_text()
+        blocks = [m + "\n" for m in re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", pem, re.S)]
+        self.assertGreaterEqual(len(blocks), 11)
+        gpu = {"vendor": "nvidia", "report": "AAAA", "certificate_chain": "".join(blocks[:11])}
+        body = {"challenge_id": c["challenge_id"], "host_id": "kill-0",
+                "tpm": {"quote": "AAAA", "signature": "AAAA", "pcrs": {"sha256": {}}}, "gpus": [gpu]}
+        status, doc, r = self.a.call("POST", "/v1/attestations", body, self.a.attester)
+        self.problem(status, doc, r, 413, "gpu.cert.chain_too_long")
+        self.assertIn("gpus[0]", doc["reasons"][0]["message"])
         body["gpus"] = []
         status, doc, _ = self.a.call("POST", "/v1/attestations", body, self.a.attester)
         self.assertEqual(status, 200, doc)

@@ -11,11 +11,13 @@
 #include "attestd/evidence/eventlog/digest_check.h"
 #include "attestd/evidence/eventlog/event_log.h"
 #include "attestd/evidence/eventlog/event_types.h"
+#include "attestd/evidence/eventlog/reasons.h"
 #include "attestd/evidence/eventlog/replay.h"
 #include "attestd/evidence/eventlog/replay_check.h"
 #include "attestd/evidence/gpu/gpu_verification.h"
 #include "attestd/evidence/tpm/public_key.h"
 #include "attestd/evidence/tpm/quote.h"
+#include "attestd/evidence/x509/reasons.h"
 #include "attestd/broker/key_broker.h"
 #include "attestd/policy/appraisal.h"
 #include "attestd/policy/boot_events.h"
@@ -110,6 +112,11 @@ std::expected<policy::TpmClaims, Problem> verify_tpm(VerifiedLogCache& log_cache
     digests["tpm.event_log"] = evidence::to_hex(log_digest);
     claims.event_log_present = true;
     auto verified = log_cache.get(**log, log_digest);
+    if (!verified && verified.error().id == el::kParseTooManyEvents) {
+      // A limit of this service, not a finding about the host: refused like an oversized body
+      // (no verdict, the challenge stays usable), as every other limit is.
+      return std::unexpected(Problem::make(413, std::string(verified.error().id), verified.error().message));
+    }
     if (!verified) {
       claims.event_log_reasons.push_back(verified.error());
     } else {
@@ -150,6 +157,11 @@ std::expected<policy::GpuClaim, Problem> verify_one_gpu(ApiContext& ctx, const n
   trust.device_root = &*ctx.nvidia_root;
   const auto at = std::chrono::floor<std::chrono::seconds>(ctx.now());
   auto v = evidence::gpu::verify_gpu(**report, *chain, binding, trust, at);
+  for (const auto& r : v.reasons) {
+    if (r.id == evidence::x509::kCertChainTooLong) {  // a limit, answered like the event-log one
+      return std::unexpected(Problem::make(413, std::string(r.id), fmt::format("gpus[{}]: {}", index, r.message)));
+    }
+  }
   claim.verified = v.valid;
   claim.reasons = std::move(v.reasons);
   // "GH100 A01 GSP BROM" → "GH100": the model name reference sets and policies use.
