@@ -7,7 +7,19 @@
 namespace attestd::store::testing {
 namespace {
 
-class DocumentTest : public StoreTest, public ::testing::WithParamInterface<DocumentKind> {};
+class DocumentTest : public StoreTest, public ::testing::WithParamInterface<DocumentKind> {
+ protected:
+  // In `scope`: "b" at version 2, "a" at 1, "gone" retired; in `other`: "theirs". What the listing
+  // tests select from.
+  void seed_live_and_retired(const TenantScope& scope, const TenantScope& other, DocumentKind kind) {
+    ASSERT_TRUE(store_->put_document(scope, kind, "b", {{"v", 1}}, ctx_at(1)));
+    ASSERT_TRUE(store_->put_document(scope, kind, "b", {{"v", 2}}, ctx_at(2)));
+    ASSERT_TRUE(store_->put_document(scope, kind, "a", {{"v", 1}}, ctx_at(3)));
+    ASSERT_TRUE(store_->put_document(scope, kind, "gone", {{"v", 1}}, ctx_at(4)));
+    ASSERT_TRUE(store_->retire_document(scope, kind, "gone", ctx_at(5)));
+    ASSERT_TRUE(store_->put_document(other, kind, "theirs", {{"v", 9}}, ctx_at(6)));
+  }
+};
 
 TEST_P(DocumentTest, PutCreatesNextVersionAndKeepsOldOnes) {
   const auto scope = tenant("acme");
@@ -34,14 +46,8 @@ TEST_P(DocumentTest, PutCreatesNextVersionAndKeepsOldOnes) {
 
 TEST_P(DocumentTest, ListGivesTheNewestVersionOfEachLiveNameOfThisTenantOnly) {
   const auto scope = tenant("acme");
-  const auto other = tenant("globex");
+  ASSERT_NO_FATAL_FAILURE(seed_live_and_retired(scope, tenant("globex"), GetParam()));
   const DocumentKind kind = GetParam();
-  ASSERT_TRUE(store_->put_document(scope, kind, "b", {{"v", 1}}, ctx_at(1)));
-  ASSERT_TRUE(store_->put_document(scope, kind, "b", {{"v", 2}}, ctx_at(2)));
-  ASSERT_TRUE(store_->put_document(scope, kind, "a", {{"v", 1}}, ctx_at(3)));
-  ASSERT_TRUE(store_->put_document(scope, kind, "gone", {{"v", 1}}, ctx_at(4)));
-  ASSERT_TRUE(store_->retire_document(scope, kind, "gone", ctx_at(5)));
-  ASSERT_TRUE(store_->put_document(other, kind, "theirs", {{"v", 9}}, ctx_at(6)));
   auto listed = store_->list_documents(scope, kind);
   ASSERT_TRUE(listed) << listed.error().message;
   ASSERT_EQ(listed->size(), 2u);
@@ -53,14 +59,8 @@ TEST_P(DocumentTest, ListGivesTheNewestVersionOfEachLiveNameOfThisTenantOnly) {
 
 TEST_P(DocumentTest, CurrentVersionsNameTheSameSelectionAsListWithoutDocuments) {
   const auto scope = tenant("acme");
-  const auto other = tenant("globex");
+  ASSERT_NO_FATAL_FAILURE(seed_live_and_retired(scope, tenant("globex"), GetParam()));
   const DocumentKind kind = GetParam();
-  ASSERT_TRUE(store_->put_document(scope, kind, "b", {{"v", 1}}, ctx_at(1)));
-  ASSERT_TRUE(store_->put_document(scope, kind, "b", {{"v", 2}}, ctx_at(2)));
-  ASSERT_TRUE(store_->put_document(scope, kind, "a", {{"v", 1}}, ctx_at(3)));
-  ASSERT_TRUE(store_->put_document(scope, kind, "gone", {{"v", 1}}, ctx_at(4)));
-  ASSERT_TRUE(store_->retire_document(scope, kind, "gone", ctx_at(5)));
-  ASSERT_TRUE(store_->put_document(other, kind, "theirs", {{"v", 9}}, ctx_at(6)));
   auto current = store_->current_document_versions(scope, kind);
   ASSERT_TRUE(current) << current.error().message;
   auto listed = store_->list_documents(scope, kind);
