@@ -66,6 +66,10 @@ std::expected<void, Error> load_config_file(const std::filesystem::path& path, C
         config.ca_file = value.get<std::string>();
       else if (key == "credential_file")
         config.credential_file = value.get<std::string>();
+      else if (key == "client_certificate")
+        config.client_certificate_file = value.get<std::string>();
+      else if (key == "client_key")
+        config.client_key_file = value.get<std::string>();
       else if (key == "host_id")
         config.host_id = value.get<std::string>();
       else if (key == "tcti")
@@ -113,7 +117,16 @@ std::expected<void, Error> load_config_file(const std::filesystem::path& path, C
 std::expected<void, Error> validate_config(const Config& config) {
   if (config.server.empty()) return std::unexpected(invalid("no server URL (--server or \"server\")"));
   if (config.ca_file.empty()) return std::unexpected(invalid("no pinned CA file (--ca-file or \"ca_file\")"));
-  if (config.credential_file.empty()) return std::unexpected(invalid("no credential file (--credential-file)"));
+  const bool certificate = !config.client_certificate_file.empty() || !config.client_key_file.empty();
+  if (certificate && (config.client_certificate_file.empty() || config.client_key_file.empty())) {
+    return std::unexpected(invalid("a client certificate needs both --client-cert and --client-key"));
+  }
+  if (certificate && !config.credential_file.empty()) {
+    return std::unexpected(invalid("give a token (--credential-file) or a client certificate, not both"));
+  }
+  if (!certificate && config.credential_file.empty()) {
+    return std::unexpected(invalid("no credential file (--credential-file) or client certificate (--client-cert)"));
+  }
   if (config.host_id.empty()) return std::unexpected(invalid("no host id (--host-id or \"host_id\")"));
   if (config.pcrs.empty()) return std::unexpected(invalid("no PCRs to quote"));
   if (config.event_log.empty()) {

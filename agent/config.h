@@ -23,6 +23,10 @@ struct Config {
   std::string server;
   std::string ca_file;
   std::string credential_file;
+  // The alternative to a token (issue 8): a TLS client certificate registered for this host at
+  // attestd, and its private key (PEM files). Exactly one of credential_file and these.
+  std::string client_certificate_file;
+  std::string client_key_file;
   std::string host_id;
   std::string tcti = "device:/dev/tpmrm0";
   std::filesystem::path state_dir = "/var/lib/attest-agent";
@@ -42,8 +46,8 @@ struct Config {
 // Reads `path` into `config` (fields absent from the file keep their value). Fails with
 // agent.config.invalid naming the field.
 std::expected<void, Error> load_config_file(const std::filesystem::path& path, Config& config);
-// Checks what every server command needs (server, ca_file, credential_file, host_id, PCR range,
-// an event-log path or "none").
+// Checks what every server command needs (server, ca_file, credential_file or a client certificate
+// and key, host_id, PCR range, an event-log path or "none").
 std::expected<void, Error> validate_config(const Config& config);
 // "1,2,7" or "0-9" → indices < 24. Fails with agent.config.invalid.
 std::expected<std::vector<unsigned>, Error> parse_pcr_list(std::string_view text);

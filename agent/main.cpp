@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"attest-agent: collects TPM (and GPU) evidence and asks attestd for verdicts and keys"};
   app.require_subcommand(1);
+  std::string client_cert, client_key;
   std::string config_file, server, ca_file, credential_file, host_id, tcti, state_dir, pcrs, event_log, ek_alg, ak_alg,
       key_type, ek_cert;
   int tpm_timeout = 0, server_timeout = 0;
@@ -52,6 +53,9 @@ int main(int argc, char** argv) {
   app.add_option("--server", server, "attestd URL (https://HOST:PORT)");
   app.add_option("--ca-file", ca_file, "the only CA trusted for the server (PEM)");
   app.add_option("--credential-file", credential_file, "file holding the attester token");
+  app.add_option("--client-cert", client_cert,
+                 "instead of a token: this host's TLS client certificate registered at attestd (PEM)");
+  app.add_option("--client-key", client_key, "the private key of --client-cert (PEM)");
   app.add_option("--host-id", host_id, "this host's id at attestd");
   app.add_option("--tcti", tcti, "TPM TCTI (default device:/dev/tpmrm0)");
   app.add_option("--state-dir", state_dir, "where the AK files live (default /var/lib/attest-agent)");
@@ -106,6 +110,8 @@ int main(int argc, char** argv) {
   if (!server.empty()) config.server = server;
   if (!ca_file.empty()) config.ca_file = ca_file;
   if (!credential_file.empty()) config.credential_file = credential_file;
+  if (!client_cert.empty()) config.client_certificate_file = client_cert;
+  if (!client_key.empty()) config.client_key_file = client_key;
   if (!host_id.empty()) config.host_id = host_id;
   if (!tcti.empty()) config.tcti = tcti;
   if (!state_dir.empty()) config.state_dir = state_dir;

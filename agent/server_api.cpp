@@ -11,6 +11,18 @@
 namespace attestd::agent {
 
 std::expected<std::unique_ptr<ServerApi>, Error> ServerApi::connect(const Config& config) {
+  if (!config.client_certificate_file.empty()) {
+    // No token: the host's registered client certificate authenticates every request.
+    try {
+      auto url = client::Url::parse(config.server);
+      auto tls = std::make_unique<client::TlsConfig>(config.ca_file);
+      tls->use_client_certificate(config.client_certificate_file, config.client_key_file);
+      return std::unique_ptr<ServerApi>(
+          new ServerApi(std::move(tls), std::move(url), std::string(), std::chrono::seconds(config.server_timeout_s)));
+    } catch (const std::exception& e) {
+      return std::unexpected(Error{"agent.config.invalid", fmt::format("server {}: {}", config.server, e.what())});
+    }
+  }
   std::ifstream in(config.credential_file);
   if (!in) return std::unexpected(Error{"agent.config.invalid", fmt::format("cannot read {}", config.credential_file)});
   std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -19,7 +19,8 @@ namespace attestd::agent {
 
 class ServerApi {
  public:
-  // Reads the token from config.credential_file. Fails with agent.config.invalid.
+  // Reads the token from config.credential_file, or presents config.client_certificate_file (with
+  // its key) and sends no token. Fails with agent.config.invalid.
   static std::expected<std::unique_ptr<ServerApi>, Error> connect(const Config& config);
 
   // The JSON answer of a 2xx, or the error.

@@ -12,6 +12,7 @@ void add_gpu_commands(CLI::App& app, int& exit_code);
 void add_spdm_commands(CLI::App& app, int& exit_code);
 void add_admin_commands(CLI::App& app, int& exit_code);
 void add_hosts_commands(CLI::App& app, int& exit_code);
+void add_host_certificate_commands(CLI::App& app, int& exit_code);
 void add_audit_commands(CLI::App& app, int& exit_code);
 void add_golden_commands(CLI::App& app, int& exit_code);
 void add_policy_commands(CLI::App& app, int& exit_code);

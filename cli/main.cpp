@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   attestd::cli::add_spdm_commands(app, exit_code);
   attestd::cli::add_admin_commands(app, exit_code);
   attestd::cli::add_hosts_commands(app, exit_code);
+  attestd::cli::add_host_certificate_commands(app, exit_code);
   attestd::cli::add_audit_commands(app, exit_code);
   attestd::cli::add_golden_commands(app, exit_code);
   attestd::cli::add_policy_commands(app, exit_code);

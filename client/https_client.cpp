@@ -7,6 +7,8 @@
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cctype>
 #include <optional>
 #include <stdexcept>
 
@@ -100,6 +102,18 @@ TlsConfig::TlsConfig(const std::string& ca_file) : impl_(std::make_unique<Impl>(
   }
   // Client-side session cache so that SSL_get1_session hands out resumable sessions.
   SSL_CTX_set_session_cache_mode(ctx.native_handle(), SSL_SESS_CACHE_CLIENT);
+}
+
+void TlsConfig::use_client_certificate(const std::string& certificate_file, const std::string& private_key_file) {
+  auto& ctx = impl_->ctx;
+  boost::system::error_code ec;
+  ctx.use_certificate_chain_file(certificate_file, ec);
+  if (ec) throw std::runtime_error("cannot load client certificate " + certificate_file + ": " + ec.message());
+  ctx.use_private_key_file(private_key_file, ssl::context::pem, ec);
+  if (ec) throw std::runtime_error("cannot load client key " + private_key_file + ": " + ec.message());
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+    throw std::runtime_error("client key " + private_key_file + " does not match certificate " + certificate_file);
+  }
 }
 
 TlsConfig::~TlsConfig() = default;
@@ -215,7 +229,12 @@ HttpResponse HttpsClient::request(std::string_view method, std::string_view targ
                          "waiting for the response");
     auto res = parser.release();
     if (!im.session) im.session.reset(SSL_get1_session(im.stream->native_handle()));
-    HttpResponse out{res.result_int(), std::string(res[http::field::content_type]), std::move(res.body())};
+    HttpResponse out{res.result_int(), std::string(res[http::field::content_type]), std::move(res.body()), {}};
+    for (const auto& field : res) {
+      std::string name(field.name_string());
+      std::ranges::transform(name, name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      out.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
     if (!res.keep_alive()) im.drop();
     return out;
   } catch (const boost::system::system_error& e) {

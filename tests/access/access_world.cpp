@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <ctime>
 #include <fstream>
 #include <iterator>
 
@@ -19,6 +22,7 @@
 #include "attestd/server/builtin_routes.h"
 #include "attestd/service/audit_checkpoints.h"
 #include "attestd/service/service.h"
+#include "test_certificates.h"
 
 namespace attestd::access_test {
 
@@ -44,6 +48,30 @@ store::Sha256 sha256(std::span<const uint8_t> bytes) {
   return out;
 }
 
+// The registration of a PEM certificate file as the store takes it (the service's checks are
+// tested in tests/service/client_certificates_api_test.cpp).
+std::optional<store::NewClientCertificate> client_certificate(const std::filesystem::path& file) {
+  const auto pem = testing::read_text(file);
+  ossl::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  ossl::X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) return std::nullopt;
+  unsigned char* der = nullptr;
+  const int len = i2d_X509(cert.get(), &der);
+  if (len <= 0) return std::nullopt;
+  store::NewClientCertificate out;
+  out.der.assign(der, der + len);
+  OPENSSL_free(der);
+  out.der_sha256 = sha256(out.der);
+  const auto when = [](const ASN1_TIME* t) {
+    std::tm tm{};
+    ASN1_TIME_to_tm(t, &tm);
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::from_time_t(timegm(&tm)));
+  };
+  out.not_before = when(X509_get0_notBefore(cert.get()));
+  out.not_after = when(X509_get0_notAfter(cert.get()));
+  return out;
+}
+
 }  // namespace
 
 std::string_view to_string(Who who) {
@@ -60,6 +88,7 @@ std::string_view to_string(Who who) {
     case Who::workload_restricted: return "workload_restricted";
     case Who::revoked_admin: return "revoked_admin";
     case Who::expired_admin: return "expired_admin";
+    case Who::host_certificate: return "host_certificate";
   }
   return "?";
 }
@@ -69,7 +98,8 @@ std::optional<server::Role> role_of(Who who) {
     case Who::operator_: return server::Role::operator_;
     case Who::admin: return server::Role::admin;
     case Who::attester:
-    case Who::attester_restricted: return server::Role::attester;
+    case Who::attester_restricted:
+    case Who::host_certificate: return server::Role::attester;
     case Who::workload:
     case Who::workload_restricted: return server::Role::workload;
     case Who::auditor: return server::Role::auditor;
@@ -267,6 +297,18 @@ void World::seed(TenantObjects& t, bool is_a) {
     auto created = store->create_host(scope, h, rc());
     if (!created) return fail("host: " + created.error().message);
   }
+  // The host's own client certificate, made by the openssl tool: an attester of t.host alone.
+  {
+    const auto made = testing::make_certificate(dir_.path(), t.name + "-host");
+    t.certificate_file = made.cert_file;
+    t.certificate_key = made.key_file;
+    auto reg = client_certificate(made.cert_file);
+    if (!reg) return fail("host certificate: cannot read " + made.cert_file.string());
+    auto added = store->add_client_certificate(scope, t.host, *reg, rc());
+    if (!added) return fail("host certificate: " + added.error().message);
+    t.certificate_id = added->id;
+    t.certificate_sha256 = evidence::to_hex(added->der_sha256);
+  }
   // Trusted the way the service makes hosts trusted: an activated enrollment.
   auto [eid, secret] = fresh_enrollment(t);
   auto trusted = store->activate_enrollment(scope, t.host, eid, sha256(secret), rc());
@@ -430,10 +472,31 @@ std::string World::fresh_token(const TenantObjects& t) {
   return info->id;
 }
 
+std::string World::fresh_certificate_pem() {
+  return testing::make_certificate(dir_.path(), "fresh-" + std::to_string(++certificates_made_)).pem;
+}
+
+std::string World::fresh_certificate(const TenantObjects& t) {
+  const auto made = testing::make_certificate(dir_.path(), "fresh-" + std::to_string(++certificates_made_));
+  auto reg = client_certificate(made.cert_file);
+  if (!reg) {
+    fail("fresh certificate: cannot read " + made.cert_file.string());
+    return {};
+  }
+  auto added = store->add_client_certificate(scope_of(t), t.host, *reg, rc());
+  if (!added) {
+    fail("fresh certificate: " + added.error().message);
+    return {};
+  }
+  return added->id;
+}
+
 std::vector<std::string> World::other_tenant_data() const {
   std::vector<std::string> ids = {
-      b.host, b.host2,     b.canary,      b.ak_name_hex,       b.reference_set, b.policy,  b.key,
-      b.key2, b.challenge, b.attestation, b.attestation_token, b.enrollment,    b.root_id, b.checkpoint_head};
+      b.host,       b.host2,          b.canary,         b.ak_name_hex,       b.reference_set,
+      b.policy,     b.key,            b.key2,           b.challenge,         b.attestation,
+      b.attestation_token, b.enrollment, b.root_id,     b.checkpoint_head,   b.certificate_id,
+      b.certificate_sha256};
   for (const auto& [who, token] : b.tokens) ids.push_back(token);
   return ids;
 }
@@ -454,13 +517,45 @@ std::vector<std::string> World::other_tenant_identifiers() const {
                                   b.attestation_token,
                                   b.enrollment,
                                   b.root_id,
-                                  b.checkpoint_head};
+                                  b.checkpoint_head,
+                                  b.certificate_id,
+                                  b.certificate_sha256};
   ids.insert(ids.end(), b.token_ids.begin(), b.token_ids.end());
   for (const auto& [who, token] : b.tokens) ids.push_back(token);
   return ids;
 }
 
+// The host's certificate and no token, over attestd's own HTTPS client (which verifies the
+// server against its self-signed certificate and presents the client certificate).
+HttpResponse World::send_with_certificate(const TenantObjects& t, const Call& call) {
+  auto& client = cert_clients_[t.name];
+  if (!client) {
+    auto tls = std::make_unique<client::TlsConfig>(server::test::test_config(dir_.path()).tls_certificate.string());
+    tls->use_client_certificate(t.certificate_file.string(), t.certificate_key.string());
+    client = std::make_unique<client::HttpsClient>(client::Url{"127.0.0.1", std::to_string(server_->port())}, *tls);
+    cert_tls_[t.name] = std::move(tls);
+  }
+  const auto method = server::to_string(call.method);
+  const std::string body = call.body ? call.body->dump() : std::string();
+  sent_ += call.target + "\n" + body + "\n";
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      auto r = client->request(method, call.target, body, "");
+      HttpResponse out;
+      out.status = static_cast<int>(r.status);
+      out.headers = std::move(r.headers);
+      out.body = std::move(r.body);
+      return out;
+    } catch (const std::exception&) {
+      // The server closed the kept-alive connection: the client reconnects on the next call.
+    }
+  }
+  ADD_FAILURE() << method << " " << call.target << ": no answer";
+  return {};
+}
+
 HttpResponse World::send_as(const TenantObjects& t, Who who, const Call& call) {
+  if (who == Who::host_certificate) return send_with_certificate(t, call);
   std::vector<std::pair<std::string, std::string>> headers;
   std::string token;
   if (who == Who::operator_) {

@@ -5,6 +5,7 @@
 // response to tenant A can be searched for any of them.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "attestd/broker/key_broker.h"
+#include "attestd/client/https_client.h"
 #include "attestd/result/signing_key.h"
 #include "attestd/server/role.h"
 #include "attestd/server/router.h"
@@ -27,7 +29,8 @@ namespace attestd::access_test {
 using server::test::HttpResponse;
 
 // Who calls: every role of DESIGN §6, callers the router must refuse, an attestation result
-// presented as a bearer token, and tokens restricted to named hosts or keys.
+// presented as a bearer token, tokens restricted to named hosts or keys, and a host's registered
+// TLS client certificate without any token (issue 8).
 enum class Who {
   operator_,
   admin,
@@ -41,6 +44,7 @@ enum class Who {
   workload_restricted,  // may fetch the tenant's key2 only
   revoked_admin,        // an admin token revoked before use
   expired_admin,        // an admin token past its expiry
+  host_certificate,     // no token: the TLS client certificate registered for the tenant's host
 };
 inline constexpr Who kEveryone[] = {Who::operator_,
                                     Who::admin,
@@ -53,10 +57,12 @@ inline constexpr Who kEveryone[] = {Who::operator_,
                                     Who::attester_restricted,
                                     Who::workload_restricted,
                                     Who::revoked_admin,
-                                    Who::expired_admin};
+                                    Who::expired_admin,
+                                    Who::host_certificate};
 
 std::string_view to_string(Who who);
-// The role of the caller's API token; nullopt when it presents none that authenticates.
+// The role of the caller's API token (or host certificate); nullopt when it presents none that
+// authenticates.
 std::optional<server::Role> role_of(Who who);
 
 // One tenant's seeded objects.
@@ -79,6 +85,11 @@ struct TenantObjects {
   std::string enrollment;
   std::string root_id;
   std::string checkpoint_head;  // hex head hash of the tenant's signed audit checkpoint
+  // The client certificate (openssl-made, P-256) registered for `host`: Who::host_certificate.
+  std::filesystem::path certificate_file;
+  std::filesystem::path certificate_key;
+  std::string certificate_id;
+  std::string certificate_sha256;
   // Names B holds that A creates for itself in the "other" case of the create routes: after that
   // they are A's names too, so they are not searched for in A's responses.
   std::string reused_host;
@@ -113,6 +124,7 @@ class World {
   // closed it); send_as as `who` of the given tenant.
   HttpResponse send(Who who, const Call& call) { return send_as(a, who, call); }
   HttpResponse send_as(const TenantObjects& t, Who who, const Call& call);
+  HttpResponse send_with_certificate(const TenantObjects& t, const Call& call);
   // Every target and body sent so far. What a caller named itself may come back to it later (its
   // own audit trail records the names it asked for), so that is no leak.
   [[nodiscard]] const std::string& sent() const { return sent_; }
@@ -125,6 +137,8 @@ class World {
   std::string fresh_key(const TenantObjects& t);
   std::string fresh_tenant();                       // its name
   std::string fresh_token(const TenantObjects& t);  // an auditor token's id
+  std::string fresh_certificate_pem();              // a new P-256 leaf nobody registered
+  std::string fresh_certificate(const TenantObjects& t);  // registered for t.host; its id
 
   // Random identifiers shaped like the seeded ones ("host-<16 hex>", 32 hex store ids).
   static std::string random_name(std::string_view prefix);
@@ -170,6 +184,10 @@ class World {
   std::shared_ptr<const server::Router> router_;
   std::unique_ptr<server::Server> server_;
   std::optional<server::test::TlsClient> client_;
+  // Per tenant: the TLS settings presenting its host's certificate, and a connection with them.
+  std::map<std::string, std::unique_ptr<client::TlsConfig>> cert_tls_;
+  std::map<std::string, std::unique_ptr<client::HttpsClient>> cert_clients_;
+  int certificates_made_ = 0;
   std::map<std::string, store::TenantScope> scopes_;
   std::string error_;
   std::string sent_;

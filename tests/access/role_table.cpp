@@ -195,6 +195,68 @@ std::vector<RouteSpec> build_table() {
          return Call{Method::patch, "/v1/hosts/" + id, nlohmann::json{{"labels", {{"canary", w.a.canary}}}}, {id}};
        },
        kOk, kNotFound});
+  // ---- host client certificates (issue 8). The own POST registers a fresh certificate; the own
+  // DELETE revokes one registered for it, never the one Who::host_certificate presents.
+  t.push_back({Method::post,
+               "/v1/hosts/{id}/certificates",
+               kAdmin,
+               "path {id}: host id",
+               kObject,
+               [](World& w, Variant v) {
+                 const auto id = pick(v, w.a.host, w.b.host, World::random_name("host"));
+                 return Call{Method::post, "/v1/hosts/" + id + "/certificates",
+                             nlohmann::json{{"certificate", w.fresh_certificate_pem()}}, {id}};
+               },
+               kCreated,
+               kNotFound,
+               {},
+               false,
+               {},
+               [](World& w, const HttpResponse& r) { EXPECT_EQ(r.json()["host_id"], w.a.host) << r.body; }});
+  t.push_back({Method::get,
+               "/v1/hosts/{id}/certificates",
+               kAdmin,
+               "path {id}: host id",
+               kObject,
+               [](World& w, Variant v) {
+                 const auto id = pick(v, w.a.host, w.b.host, World::random_name("host"));
+                 return get("/v1/hosts/" + id + "/certificates", {id});
+               },
+               kOk,
+               kNotFound,
+               {},
+               false,
+               {},
+               [](World& w, const HttpResponse& r) {
+                 EXPECT_TRUE(lists(r.json()["certificates"], "certificate_id", w.a.certificate_id)) << r.body;
+               }});
+  {
+    RouteSpec s{Method::delete_,
+                "/v1/hosts/{id}/certificates/{cid}",
+                kAdmin,
+                "path {id}: host id, {cid}: certificate id",
+                kNested,
+                [](World& w, Variant v) {
+                  const auto host = pick(v, w.a.host, w.b.host, World::random_name("host"));
+                  std::string cid;
+                  switch (v) {
+                    case Variant::own: cid = w.fresh_certificate(w.a); break;
+                    case Variant::other:
+                    case Variant::other_child: cid = w.b.certificate_id; break;
+                    case Variant::missing:
+                    case Variant::missing_child: cid = World::random_id(); break;
+                  }
+                  return Call{Method::delete_, "/v1/hosts/" + host + "/certificates/" + cid, std::nullopt, {host, cid}};
+                },
+                kOk,
+                kNotFound,
+                {},
+                false,
+                {},
+                [](World&, const HttpResponse& r) { EXPECT_FALSE(r.json()["revoked_at"].is_null()) << r.body; }};
+    s.absent_child = kNotFound;
+    t.push_back(std::move(s));
+  }
   // A root the other tenant trusts is new to the caller: 201 as for a root nobody trusts; its
   // own root again is a conflict.
   t.push_back({Method::post,

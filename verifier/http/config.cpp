@@ -116,9 +116,18 @@ std::expected<Config, std::string> parse_config(std::string_view json_text) {
 
   if (auto r = read_path(doc, "", "key_encryption_key", c.key_encryption_key); !r) return Error(r.error());
   if (auto it = doc.find("tls"); it != doc.end()) {
-    if (auto r = only_known(*it, "tls", {"certificate", "private_key"}); !r) return Error(r.error());
+    if (auto r = only_known(*it, "tls", {"certificate", "private_key", "client_certificates"}); !r) {
+      return Error(r.error());
+    }
     if (auto r = read_path(*it, "tls.", "certificate", c.tls_certificate); !r) return Error(r.error());
     if (auto r = read_path(*it, "tls.", "private_key", c.tls_private_key); !r) return Error(r.error());
+    if (auto cc = it->find("client_certificates"); cc != it->end()) {
+      const std::string value = cc->is_string() ? cc->get<std::string>() : std::string();
+      if (value != "optional" && value != "off") {
+        return Error("tls.client_certificates: expected \"optional\" or \"off\"");
+      }
+      c.request_client_certificates = value == "optional";
+    }
   }
   if (auto it = doc.find("limits"); it != doc.end()) {
     const json& l = *it;

@@ -164,7 +164,8 @@ struct Server::Impl {
   }
 
   std::expected<void, std::string> reload() {
-    auto ctx = make_server_tls_context(state.config.tls_certificate, state.config.tls_private_key);
+    auto ctx = make_server_tls_context(state.config.tls_certificate, state.config.tls_private_key,
+                                       state.config.request_client_certificates);
     if (!ctx) {
       state.metrics.tls_reloads.with({"failure"}).inc();
       return std::unexpected(ctx.error());
@@ -179,7 +180,8 @@ std::expected<std::unique_ptr<Server>, std::string> Server::create(const Config&
   if (!deps.router) return std::unexpected("server: no router");
   if (!deps.metrics) return std::unexpected("server: no metrics registry");
   if (!deps.request_ids) deps.request_ids = make_random_request_ids();
-  auto tls = make_server_tls_context(config.tls_certificate, config.tls_private_key);
+  auto tls = make_server_tls_context(config.tls_certificate, config.tls_private_key,
+                                     config.request_client_certificates);
   if (!tls) return std::unexpected(tls.error());
   const bool handle_signals = deps.handle_signals;
   auto impl = std::make_unique<Impl>(config, std::move(deps), std::move(*tls));

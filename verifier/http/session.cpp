@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 
 #include <fmt/format.h>
+#include <openssl/sha.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "attestd/server/problem.h"
 #include "attestd/server/request.h"
@@ -35,6 +39,23 @@ bool is_disconnect(const beast::error_code& ec) {
          ec == net::error::eof || ec == net::error::connection_reset || ec == net::error::broken_pipe ||
          ec == ssl::error::stream_truncated || ec.category() == net::error::get_ssl_category() ||
          ec.category() == net::error::get_system_category();
+}
+
+// The fingerprint and expiry of the certificate the client proved it holds the key of, nullopt
+// when it sent none (or, fail closed, when it cannot be encoded or read).
+std::optional<PeerCertificate> peer_certificate_of(SSL* ssl) {
+  X509* peer = SSL_get0_peer_certificate(ssl);
+  if (peer == nullptr) return std::nullopt;
+  unsigned char* der = nullptr;
+  const int len = i2d_X509(peer, &der);
+  if (len <= 0) return std::nullopt;
+  PeerCertificate out;
+  SHA256(der, static_cast<size_t>(len), out.der_sha256.data());
+  OPENSSL_free(der);
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(peer), &tm) != 1) return std::nullopt;
+  out.not_after = std::chrono::system_clock::from_time_t(timegm(&tm));
+  return out;
 }
 
 }  // namespace
@@ -79,6 +100,8 @@ void Session::on_handshake(beast::error_code ec) {
     state_.metrics.handshake_failures.inc();
     return;  // the socket closes with the session
   }
+  // Once per connection (a resumed session carries the certificate of its full handshake).
+  peer_certificate_ = peer_certificate_of(stream_.native_handle());
   read_request();
 }
 
@@ -193,6 +216,7 @@ void Session::handle_request() {
   req.body = std::move(raw.body());
   req.client_address = client_address_;
   req.client_port = client_port_;
+  req.client_certificate = peer_certificate_;
   req.request_id = request_id_;
   req.max_nesting_depth = state_.config.max_nesting_depth;
 

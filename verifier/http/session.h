@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "attestd/server/request.h"
 #include "attestd/server/response.h"
 #include "beast.h"
 #include "server_state.h"
@@ -56,6 +57,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::response<http::string_body>> response_;
   std::string client_address_;
   uint16_t client_port_ = 0;
+  std::optional<PeerCertificate> peer_certificate_;  // from the handshake, for every request
   bool idle_ = false;  // waiting for the first byte of a request
   std::string request_id_;
   std::chrono::steady_clock::time_point started_;  // when the current request's header arrived

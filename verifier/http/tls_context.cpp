@@ -18,6 +18,15 @@ constexpr const char* kTls12Ciphers =
 constexpr const char* kTls13Suites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 constexpr const char* kGroups = "X25519:P-256:P-384";
 
+// Any chain is acceptable: a client certificate is a credential only when its SHA-256 is
+// registered for a host, which the authenticator checks per request. OpenSSL still checks the
+// CertificateVerify signature, so a peer cannot present a certificate whose key it lacks.
+int accept_any_chain(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) { return 1; }
+
+// Names the server's session cache; OpenSSL refuses to resume a session under SSL_VERIFY_PEER
+// without one.
+constexpr unsigned char kSessionIdContext[] = "attestd";
+
 std::string last_openssl_error() {
   unsigned long code = ERR_get_error();
   ERR_clear_error();
@@ -30,7 +39,8 @@ std::string last_openssl_error() {
 }  // namespace
 
 std::expected<std::shared_ptr<ssl::context>, std::string> make_server_tls_context(
-    const std::filesystem::path& certificate, const std::filesystem::path& private_key) {
+    const std::filesystem::path& certificate, const std::filesystem::path& private_key,
+    bool request_client_certificates) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* native = ctx->native_handle();
   boost::system::error_code ec;
@@ -56,6 +66,14 @@ std::expected<std::shared_ptr<ssl::context>, std::string> make_server_tls_contex
   if (SSL_CTX_check_private_key(native) != 1) {
     return std::unexpected(fmt::format("TLS private key {} does not match certificate {}", private_key.string(),
                                        certificate.string()));
+  }
+  if (request_client_certificates) {
+    // Without SSL_VERIFY_FAIL_IF_NO_PEER_CERT: a client without a certificate still connects and
+    // authenticates with its bearer token.
+    SSL_CTX_set_verify(native, SSL_VERIFY_PEER, accept_any_chain);
+    if (SSL_CTX_set_session_id_context(native, kSessionIdContext, sizeof kSessionIdContext - 1) != 1) {
+      return std::unexpected("TLS session id context: " + last_openssl_error());
+    }
   }
   return ctx;
 }

@@ -115,6 +115,7 @@ std::expected<Api, std::string> make_api(const ServiceDeps& deps, const ServiceO
       options.auth_limits.audit_window);
   add_jwks_route(ctx, api.routes);
   add_host_routes(ctx, api.routes);
+  add_client_certificate_routes(ctx, api.routes);
   add_enrollment_routes(ctx, api.routes);
   add_challenge_routes(ctx, api.routes);
   add_attestation_routes(ctx, api.routes);

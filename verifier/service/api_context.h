@@ -48,6 +48,7 @@ std::expected<nlohmann::json, server::Problem> body_object(const server::Request
 
 // Route groups, each in its own file.
 void add_host_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
+void add_client_certificate_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
 void add_enrollment_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
 void add_challenge_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);
 void add_attestation_routes(const std::shared_ptr<ApiContext>& ctx, std::vector<server::Route>& routes);

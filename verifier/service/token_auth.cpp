@@ -21,6 +21,7 @@ store::Sha256 sha256_of(std::string_view token) {
 struct Handoff {
   const server::Request* request = nullptr;
   std::string request_id;
+  bool certificate = false;  // `sha` is a client certificate's, not a token's
   store::Sha256 sha{};
   std::optional<store::Credential> credential;
 };
@@ -70,9 +71,36 @@ TokenAuthenticator::TokenAuthenticator(std::shared_ptr<store::Store> store, Cloc
                                        std::shared_ptr<AuthRateLimit> limiter)
     : store_(std::move(store)), clock_(std::move(clock)), limiter_(std::move(limiter)) {}
 
+std::expected<store::Credential, server::AuthFailure> TokenAuthenticator::certificate_credential(
+    const server::Request& request) {
+  const auto& sha = request.client_certificate->der_sha256;
+  if (t_handoff.request == &request && t_handoff.request_id == request.request_id && t_handoff.certificate &&
+      t_handoff.sha == sha && t_handoff.credential) {
+    return *t_handoff.credential;
+  }
+  // Validity is compared with this request's time: a certificate that expires while its
+  // connection stays open is refused from then on.
+  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(clock_());
+  auto credential = store_->authenticate_certificate(sha, now);
+  if (!credential) {
+    const auto code = credential.error().code;
+    std::string id = "auth.certificate.unknown";
+    if (code == store::StoreErrorCode::token_expired) id = "auth.certificate.expired";
+    if (code == store::StoreErrorCode::token_revoked) id = "auth.certificate.revoked";
+    if (code == store::StoreErrorCode::unavailable || code == store::StoreErrorCode::internal) id = "auth.unavailable";
+    return std::unexpected(server::AuthFailure{server::AuthFailureKind::invalid_credentials, id,
+                                               "the client certificate is not a valid credential", {}});
+  }
+  t_handoff = Handoff{&request, request.request_id, true, sha, *credential};
+  return std::move(*credential);
+}
+
 std::expected<store::Credential, server::AuthFailure> TokenAuthenticator::credential_for(
     const server::Request& request) {
   const auto header = request.header("authorization");
+  // A request that carries Authorization is judged by it alone, whatever certificate its
+  // connection presented; only one without it may authenticate by certificate.
+  if (!header && request.client_certificate) return certificate_credential(request);
   constexpr std::string_view kBearer = "Bearer ";
   if (!header || header->size() <= kBearer.size() || !header->starts_with(kBearer)) {
     return std::unexpected(server::AuthFailure{
@@ -80,7 +108,7 @@ std::expected<store::Credential, server::AuthFailure> TokenAuthenticator::creden
   }
   const auto sha = sha256_of(header->substr(kBearer.size()));
   if (t_handoff.request == &request && t_handoff.request_id == request.request_id && t_handoff.sha == sha &&
-      t_handoff.credential) {
+      !t_handoff.certificate && t_handoff.credential) {
     return *t_handoff.credential;
   }
   // Expiry is compared with the clock on every request: nothing about a token is remembered.
@@ -95,7 +123,7 @@ std::expected<store::Credential, server::AuthFailure> TokenAuthenticator::creden
     return std::unexpected(
         server::AuthFailure{server::AuthFailureKind::invalid_credentials, id, "the bearer token is not valid", {}});
   }
-  t_handoff = Handoff{&request, request.request_id, sha, *credential};
+  t_handoff = Handoff{&request, request.request_id, false, sha, *credential};
   return std::move(*credential);
 }
 

@@ -1,9 +1,11 @@
-// Bearer-token authentication against the store, and the one place where a credential's
-// restrictions (issue 8: an attester to named hosts, a workload to named keys) are enforced.
+// Bearer-token (or host client certificate) authentication against the store, and the one place
+// where a credential's restrictions (issue 8: an attester to named hosts, a workload to named
+// keys) are enforced.
 //
-// Every request looks its token up in the store: there is no cache, so a token revoked through the
-// API, by `attestctl --data-dir` from another process, or with its tenant deleted is refused on the
-// very next request, and expiry is compared with the clock on every request. The lookup is one
+// Every request looks its token (or certificate fingerprint) up in the store: there is no cache, so
+// a credential revoked through the API, by `attestctl --data-dir` from another process, or with its
+// tenant deleted is refused on the very next request, and expiry is compared with the clock on
+// every request. The lookup is one
 // indexed SELECT on a cached prepared statement (bench/auth measures it).
 #pragma once
 
@@ -28,6 +30,10 @@ class TokenAuthenticator final : public server::Authenticator {
   // Refuses a client address over its failure budget (rate_limited, before any lookup), then looks
   // the token up: missing_credentials without "Authorization: Bearer", invalid_credentials with
   // auth.token.invalid (unknown), auth.token.revoked, auth.token.expired or auth.unavailable.
+  // A request without an Authorization header whose connection presented a client certificate is
+  // looked up by the certificate's SHA-256 instead (issue 8): an attester of the host it is
+  // registered for, or auth.certificate.unknown, auth.certificate.revoked,
+  // auth.certificate.expired (outside its validity now). With Authorization, the token decides.
   // Every missing or invalid credential is charged to the client address.
   std::expected<server::Principal, server::AuthFailure> authenticate(const server::Request& request) override;
 
@@ -40,6 +46,8 @@ class TokenAuthenticator final : public server::Authenticator {
 
  private:
   std::expected<store::Credential, server::AuthFailure> credential_for(const server::Request& request);
+  // The attester credential of the request's client certificate, restricted to its one host.
+  std::expected<store::Credential, server::AuthFailure> certificate_credential(const server::Request& request);
 
   std::shared_ptr<store::Store> store_;
   Clock clock_;

@@ -5,6 +5,7 @@
 
 #include "migration_v2_audit_chain.h"
 #include "migration_v3_key_store.h"
+#include "migration_v4_host_certificates.h"
 
 #include <fmt/format.h>
 
@@ -154,6 +155,7 @@ constexpr std::array kMigrations = {
     Migration{1, kV1},
     Migration{2, kV2AuditChain},
     Migration{3, kV3KeyStore},
+    Migration{4, kV4HostCertificates},
 };
 
 constexpr std::string_view kCreateVersionTable =

@@ -50,6 +50,16 @@ class SqliteStore final : public Store {
   Result<Host> activate_enrollment(const TenantScope& scope, std::string_view host_id, std::string_view enrollment_id,
                                    const Sha256& secret_sha256, const RequestContext& ctx) override;
 
+  Result<ClientCertificate> add_client_certificate(const TenantScope& scope, std::string_view host_id,
+                                                   const NewClientCertificate& certificate,
+                                                   const RequestContext& ctx) override;
+  Result<std::vector<ClientCertificate>> list_client_certificates(const TenantScope& scope,
+                                                                  std::string_view host_id) override;
+  Result<ClientCertificate> revoke_client_certificate(const TenantScope& scope, std::string_view host_id,
+                                                      std::string_view certificate_id,
+                                                      const RequestContext& ctx) override;
+  Result<Credential> authenticate_certificate(const Sha256& der_sha256, Timestamp now) override;
+
   Result<Challenge> create_challenge(const TenantScope& scope, std::string_view host_id, const Nonce& nonce,
                                      Timestamp expires_at, const RequestContext& ctx,
                                      std::optional<int64_t> max_outstanding = std::nullopt) override;

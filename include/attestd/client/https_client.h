@@ -12,6 +12,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace attestd::client {
 
@@ -32,6 +34,11 @@ class TlsConfig {
   TlsConfig(const TlsConfig&) = delete;
   TlsConfig& operator=(const TlsConfig&) = delete;
 
+  // Presents this client certificate (PEM, leaf first) with its private key (PEM) on every
+  // connection: a host's alternative to a bearer token (issue 8). Call before the first
+  // connection. Throws naming the file when either cannot be loaded or they do not match.
+  void use_client_certificate(const std::string& certificate_file, const std::string& private_key_file);
+
   struct Impl;
   [[nodiscard]] Impl& impl() const { return *impl_; }
 
@@ -43,6 +50,7 @@ struct HttpResponse {
   unsigned status = 0;
   std::string content_type;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // every header, names lower-cased, in order
 };
 
 class HttpsClient {

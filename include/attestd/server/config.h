@@ -30,6 +30,10 @@ struct Config {
   // Relative paths are taken relative to the data directory (resolve_paths).
   std::filesystem::path tls_certificate = "tls/server.crt";
   std::filesystem::path tls_private_key = "tls/server.key";
+  // Ask every client for a certificate (never require one): hosts may authenticate with a
+  // registered client certificate instead of a token (issue 8). tls.client_certificates "off"
+  // makes the server stop asking.
+  bool request_client_certificates = true;
   // The key broker's key-encryption key (issue 6): 32 bytes, created mode 0600 on first start.
   std::filesystem::path key_encryption_key = "key-encryption-key";
 

@@ -1,6 +1,8 @@
 // The request a handler sees: everything the server core parsed, nothing of the transport.
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <expected>
@@ -27,6 +29,16 @@ std::optional<Method> parse_method(std::string_view name);
 
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
+// The client certificate the peer presented in the TLS handshake (issue 8). OpenSSL has checked
+// that the peer holds its key (CertificateVerify), nothing else: no chain, no CA. Whether it is a
+// credential is the authenticator's decision, by its fingerprint.
+struct PeerCertificate {
+  std::array<uint8_t, 32> der_sha256{};            // SHA-256 of the certificate's DER
+  std::chrono::system_clock::time_point not_after;  // its notAfter
+
+  friend bool operator==(const PeerCertificate&, const PeerCertificate&) = default;
+};
+
 struct Request {
   Method method = Method::get;
   std::string target;  // as received: path and query, still percent-encoded
@@ -38,6 +50,7 @@ struct Request {
   std::string content_type;  // media type of the body, lower-cased, parameters dropped
   std::string client_address;  // peer IP address as text
   uint16_t client_port = 0;
+  std::optional<PeerCertificate> client_certificate;  // computed once per connection
   std::string request_id;  // random, also sent back as the X-Request-Id header
   std::optional<Principal> principal;  // set by the router for non-public routes
   std::string_view route_pattern;      // the matched route's pattern, "" when none matched

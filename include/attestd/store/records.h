@@ -68,7 +68,7 @@ struct TokenInfo {
 // An authenticated credential. `scope` is set for every role but operator, which sees no tenant
 // data (DESIGN §6) and so gets no scope to see it with.
 struct Credential {
-  std::string token_id;
+  std::string token_id;  // the token's id, or the client certificate's id
   Role role = Role::attester;
   std::optional<TenantScope> scope;
   std::optional<std::vector<std::string>> allowed_hosts;
@@ -118,6 +118,26 @@ struct Enrollment {
   Timestamp created_at;
   Timestamp expires_at;
   std::optional<Timestamp> consumed_at;
+};
+
+// ---- host client certificates (issue 8): a TLS client certificate as an attester credential
+// ---- for exactly one host. Trust is the pinned SHA-256 of the DER, not a CA.
+
+struct NewClientCertificate {
+  Bytes der;               // the certificate exactly as registered
+  Sha256 der_sha256{};     // SHA-256 of `der`: unique across all tenants
+  Timestamp not_before;    // the certificate's own validity, checked on every authentication
+  Timestamp not_after;
+};
+
+struct ClientCertificate {
+  std::string id;
+  std::string host_id;
+  Sha256 der_sha256{};
+  Timestamp not_before;
+  Timestamp not_after;
+  Timestamp created_at;
+  std::optional<Timestamp> revoked_at;
 };
 
 // ---- challenges and attestations (DESIGN §1) ----

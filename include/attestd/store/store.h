@@ -127,6 +127,29 @@ class Store {
                                            std::string_view enrollment_id, const Sha256& secret_sha256,
                                            const RequestContext& ctx) = 0;
 
+  // ---- host client certificates (tenant-scoped; issue 8)
+
+  // Registers a client certificate for the tenant's host, with a "host.certificate.add" audit row.
+  // The caller has checked what the certificate is (a leaf, unexpired, a strong key). not_found
+  // for an unknown host; conflict when a certificate with this SHA-256 is registered anywhere (in
+  // any tenant: the message names neither tenant nor host).
+  virtual Result<ClientCertificate> add_client_certificate(const TenantScope& scope, std::string_view host_id,
+                                                           const NewClientCertificate& certificate,
+                                                           const RequestContext& ctx) = 0;
+  // The host's certificates, revoked ones included, oldest first. not_found for an unknown host.
+  virtual Result<std::vector<ClientCertificate>> list_client_certificates(const TenantScope& scope,
+                                                                          std::string_view host_id) = 0;
+  // Revokes one of the host's certificates (idempotent; audited once as "host.certificate.revoke");
+  // effective for every later authenticate_certificate(). not_found for an unknown host or a
+  // certificate that is not this host's.
+  virtual Result<ClientCertificate> revoke_client_certificate(const TenantScope& scope, std::string_view host_id,
+                                                              std::string_view certificate_id,
+                                                              const RequestContext& ctx) = 0;
+  // Looks a presented client certificate up by the SHA-256 of its DER: an attester credential of
+  // the host's tenant restricted to exactly that host. not_found for an unknown certificate,
+  // token_revoked for a revoked one, token_expired outside [not_before, not_after] at `now`.
+  virtual Result<Credential> authenticate_certificate(const Sha256& der_sha256, Timestamp now) = 0;
+
   // ---- challenges and attestations (tenant-scoped)
 
   // Stores a fresh challenge for an existing host. not_found for an unknown host; conflict when
