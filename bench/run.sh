@@ -57,3 +57,7 @@ w = [max(len(r[i]) for r in rows + [("component", "figure", "floor", "ratio")]) 
 for r in [("component", "figure", "floor", "ratio")] + rows:
     print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)))
 PY
+
+# Memory under 1,000 idle keep-alive TLS connections (issue 10 target: peak RSS < 64 MB).
+echo
+/usr/bin/python3 bench/idle_connections.py --attestd "$BUILD_DIR/verifier/attestd" --connections 1000

@@ -1,7 +1,9 @@
 // attestd: the attestation verifier service. Wires config, TLS material, routes and the server
 // together; everything else lives in the libraries.
+#include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -33,6 +35,29 @@ int fail(const std::string& message) {
   return 1;
 }
 
+// Every connection is a descriptor, and so are the database, its WAL, the reader pool and the log.
+// The usual soft limit (1024) is below the default max_connections + overload_connections, so
+// without this attestd would meet EMFILE long before its own limits: raise the soft limit as far
+// as needed (never above the hard limit) and say so when even the hard limit is too low.
+void raise_open_file_limit(const Config& config) {
+  constexpr rlim_t kReserve = 128;  // database files, reader connections, log, signal pipes
+  const rlim_t needed = static_cast<rlim_t>(config.max_connections + config.overload_connections) + kReserve;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= needed) return;
+  const rlim_t wanted = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
+  if (wanted > limit.rlim_cur) {
+    limit.rlim_cur = wanted;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (wanted < needed) {
+    fmt::print(stderr,
+               "attestd: warning: limits.max_connections + limits.overload_connections need {} open files "
+               "but the hard limit is {}; connections beyond it wait in the backlog (raise LimitNOFILE or "
+               "lower limits.max_connections)\n",
+               needed, limit.rlim_max);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -56,6 +81,8 @@ int main(int argc, char** argv) {
     if (!address) return fail(address.error());
     config.listen = *address;
   }
+
+  raise_open_file_limit(config);
 
   const fs::path dir = fs::absolute(data_dir);
   std::error_code ec;

@@ -343,6 +343,25 @@ class LimitConfig(unittest.TestCase):
                 self.assertNotEqual(r.returncode, 0)
                 self.assertIn(message, r.stderr)
 
+    def test_the_open_file_limit_is_raised_to_cover_every_connection(self):
+        # 1024 max_connections + 64 overload + 128 for the database and log = 1216 descriptors: with
+        # the usual soft limit of 1024 attestd would hit EMFILE before its own connection limit.
+        for hard, soft_after, warned in ((4096, 1216, False), (1100, 1100, True)):
+            with tempfile.TemporaryDirectory() as tmp:
+                proc = subprocess.Popen(["prlimit", f"--nofile=1024:{hard}", ATTESTD, "--data-dir",
+                                         str(Path(tmp) / "data"), "--listen", "127.0.0.1:0"],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                try:
+                    banner = proc.stdout.readline()
+                    self.assertIn("listening on https://", banner)
+                    line = next(l for l in Path(f"/proc/{proc.pid}/limits").read_text().splitlines()
+                                if l.startswith("Max open files"))
+                    self.assertEqual(line.split()[3:5], [str(soft_after), str(hard)], line)
+                finally:
+                    proc.terminate()
+                    _, err = proc.communicate(timeout=30)
+                self.assertEqual("need 1216 open files but the hard limit is 1100" in err, warned, err)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
