@@ -18,8 +18,10 @@ function(attestd_apply_flags target)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
   if(ATTESTD_FUZZ)
+    # -fno-sanitize-recover: undefined behaviour is a crash the fuzzer keeps, not a line on stderr
+    # that the run survives.
     target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined
-                                             -fno-omit-frame-pointer)
+                                             -fno-sanitize-recover=all -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   elseif(ATTESTD_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -71,7 +73,7 @@ function(attestd_fuzz_test name source)
     add_executable(${name} ${source})
     target_link_libraries(${name} PRIVATE ${ARG_DEPS})
     attestd_clang_expected_workaround(${name})
-    target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
   elseif(ATTESTD_TESTS)
     add_executable(${name}_replay ${source} ${PROJECT_SOURCE_DIR}/fuzz/replay_main.cpp)

@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
-FUZZ_SECONDS=${FUZZ_SECONDS:-10} scripts/fuzz.sh
+FUZZ_BUILD_DIR=build-fuzz-ci FUZZ_OPT=-O0 FUZZ_SECONDS=${FUZZ_SECONDS:-6} scripts/fuzz.sh
 ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 300

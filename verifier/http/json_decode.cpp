@@ -7,7 +7,9 @@
 #pragma GCC diagnostic ignored "-Wsign-conversion"
 #pragma GCC diagnostic ignored "-Wold-style-cast"
 #pragma GCC diagnostic ignored "-Wshadow"
+#if !defined(__clang__)  // clang has no -Wuseless-cast and warns about the unknown option
 #pragma GCC diagnostic ignored "-Wuseless-cast"
+#endif
 #include <simdjson.h>
 #pragma GCC diagnostic pop
 
