@@ -111,6 +111,33 @@ TEST(ConfigFile, AnEmptyEventLogIsAConfigurationErrorNoneIsTheOptOut) {
   EXPECT_TRUE(validate_config(c).has_value());
 }
 
+TEST(ConfigFile, ExactlyOneCredentialATokenOrACertificateWithItsKey) {
+  Config c;
+  c.server = "https://127.0.0.1:1";
+  c.ca_file = "ca.pem";
+  c.host_id = "h";
+  c.event_log = "none";
+  const auto refusal = [&] {
+    auto v = validate_config(c);
+    if (v.has_value()) return std::string("accepted");
+    EXPECT_EQ(v.error().id, "agent.config.invalid");
+    return v.error().message;
+  };
+  EXPECT_NE(refusal().find("no credential file"), std::string::npos);
+  c.client_certificate_file = "host.crt";  // a certificate without its key
+  EXPECT_NE(refusal().find("needs both --client-cert and --client-key"), std::string::npos);
+  c.client_certificate_file.clear();
+  c.client_key_file = "host.key";  // a key without its certificate
+  EXPECT_NE(refusal().find("needs both --client-cert and --client-key"), std::string::npos);
+  c.client_certificate_file = "host.crt";
+  EXPECT_TRUE(validate_config(c).has_value());
+  c.credential_file = "tok";  // and a token as well
+  EXPECT_NE(refusal().find("not both"), std::string::npos);
+  c.client_certificate_file.clear();
+  c.client_key_file.clear();
+  EXPECT_TRUE(validate_config(c).has_value());
+}
+
 TEST(ExitStatus, ConfigurationAndTimeoutsHaveTheirOwnStatus) {
   EXPECT_EQ(exit_status({"agent.config.invalid", ""}), kExitConfig);
   EXPECT_EQ(exit_status({"agent.config.tcti", ""}), kExitConfig);
