@@ -180,12 +180,22 @@ std::expected<void, std::string> verify_database(const std::filesystem::path& di
       v.add_checkpoint(std::move(row));
     }
   }
+  // audit_reasons is keyed (tenant_id, reason, audit_id) for queries by reason, so looking up one
+  // record's reasons in it scans the tenant's whole reason index: quadratic in the log (1.6 s at
+  // 50k records, 5.6 s at 100k, hours at 10 M). A temporary copy keyed by record, built in one pass
+  // inside this read transaction, makes each lookup a search.
+  if (sqlite3_exec(db.db,
+                   "CREATE TEMP TABLE verify_reasons AS SELECT tenant_id, audit_id, reason FROM audit_reasons;"
+                   "CREATE INDEX temp.verify_reasons_by_record ON verify_reasons(tenant_id, audit_id, reason);",
+                   nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return std::unexpected(fmt::format("{}: {}", path.string(), sqlite3_errmsg(db.db)));
+  }
   Stmt q;
   // The derived index columns are read beside the record: they must be what the record says.
   constexpr const char* kSql =
       "SELECT a.id, a.tenant_id, a.chain_seq, a.time, a.actor, a.action, a.object, a.details, a.request_id, "
       "a.client_address, a.prev_hash, a.hash, a.host, a.verdict, "
-      "(SELECT group_concat(reason, char(10)) FROM (SELECT reason FROM audit_reasons r "
+      "(SELECT group_concat(reason, char(10)) FROM (SELECT reason FROM verify_reasons r "
       " WHERE r.tenant_id = a.tenant_id AND r.audit_id = a.id ORDER BY reason)) "
       "FROM audit a ORDER BY a.tenant_id, a.chain_seq, a.id";
   if (sqlite3_prepare_v2(db.db, kSql, -1, &q.s, nullptr) != SQLITE_OK) {
