@@ -14,7 +14,7 @@
 #include "attestd/server/config.h"
 #include "attestd/server/router.h"
 #include "attestd/service/service.h"
-#include "store_fixture.h"
+#include "api_router_fixture.h"
 #include "test_certificates.h"
 
 namespace attestd::service {
@@ -28,9 +28,7 @@ using testing::make_certificate;
 using testing::openssl_fingerprint;
 using testing::TestCertificate;
 
-constexpr int64_t kStart = 1'750'000'000;
-
-class ClientCertificatesApiTest : public store::testing::StoreTest {
+class ClientCertificatesApiTest : public testing::ApiRouterTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
@@ -43,31 +41,6 @@ class ClientCertificatesApiTest : public store::testing::StoreTest {
     host("acme", "web-2");
     host("globex", "web-1");
   }
-  void TearDown() override {
-    router_.reset();
-    shared_store_.reset();
-  }
-
-  void build(ServiceOptions options) {
-    router_.reset();
-    shared_store_ = std::shared_ptr<store::Store>(store_.get(), [](store::Store*) {});
-    auto keys = result::load_or_create_key_set(dir_.path());
-    ASSERT_TRUE(keys) << keys.error().message;
-    ServiceDeps deps;
-    deps.store = shared_store_;
-    deps.keys = std::make_shared<const result::KeySet>(std::move(*keys));
-    deps.clock = [this] { return std::chrono::system_clock::time_point(std::chrono::milliseconds(now_ms_.load())); };
-    auto api = make_api(deps, options);
-    ASSERT_TRUE(api) << api.error();
-    auto router = server::Router::create(std::move(api->routes), {.authenticator = api->authenticator,
-                                                                  .auth_failure_observer = api->auth_failure_observer});
-    ASSERT_TRUE(router) << router.error();
-    router_ = std::make_unique<server::Router>(std::move(*router));
-  }
-
-  store::Timestamp now() const { return store::Timestamp(std::chrono::milliseconds(now_ms_.load())); }
-  void advance(std::chrono::milliseconds d) { now_ms_ += d.count(); }
-
   std::string token_in(const std::string& tenant_name, store::Role role) {
     const auto t = generate_bearer_token();
     store::NewToken nt;
@@ -151,10 +124,6 @@ class ClientCertificatesApiTest : public store::testing::StoreTest {
     return make_certificate(dir_.path(), name, newkey, ca, days);
   }
 
-  std::atomic<int64_t> now_ms_{kStart * 1000};
-  int request_counter_ = 0;
-  std::shared_ptr<store::Store> shared_store_;
-  std::unique_ptr<server::Router> router_;
   std::map<std::string, store::TenantScope> scopes_;
   std::string admin_;
   std::string other_admin_;

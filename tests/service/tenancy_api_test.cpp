@@ -12,7 +12,7 @@
 #include "attestd/result/signing_key.h"
 #include "attestd/server/router.h"
 #include "attestd/service/service.h"
-#include "store_fixture.h"
+#include "api_router_fixture.h"
 #include "token_auth.h"
 
 namespace attestd::service {
@@ -21,9 +21,7 @@ namespace {
 using nlohmann::json;
 using store::testing::ctx_at;
 
-constexpr int64_t kStart = 1'750'000'000;
-
-class TenancyApiTest : public store::testing::StoreTest {
+class TenancyApiTest : public testing::ApiRouterTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
@@ -31,31 +29,6 @@ class TenancyApiTest : public store::testing::StoreTest {
     // Bootstrap as `attestctl --data-dir DIR token create --role operator` does.
     op_token_ = token_in(std::nullopt, store::Role::operator_);
   }
-  void TearDown() override {
-    router_.reset();
-    shared_store_.reset();
-  }
-
-  void build(ServiceOptions options) {
-    router_.reset();
-    shared_store_ = std::shared_ptr<store::Store>(store_.get(), [](store::Store*) {});
-    auto keys = result::load_or_create_key_set(dir_.path());
-    ASSERT_TRUE(keys) << keys.error().message;
-    ServiceDeps deps;
-    deps.store = shared_store_;
-    deps.keys = std::make_shared<const result::KeySet>(std::move(*keys));
-    deps.clock = [this] { return std::chrono::system_clock::time_point(std::chrono::milliseconds(now_ms_.load())); };
-    auto api = make_api(deps, options);
-    ASSERT_TRUE(api) << api.error();
-    auto router = server::Router::create(std::move(api->routes), {.authenticator = api->authenticator,
-                                                                  .auth_failure_observer = api->auth_failure_observer});
-    ASSERT_TRUE(router) << router.error();
-    router_ = std::make_unique<server::Router>(std::move(*router));
-  }
-
-  store::Timestamp now() const { return store::Timestamp(std::chrono::milliseconds(now_ms_.load())); }
-  void advance(std::chrono::milliseconds d) { now_ms_ += d.count(); }
-
   // A token stored directly (as offline bootstrap does); returns the plaintext.
   std::string token_in(std::optional<std::string> tenant_name, store::Role role,
                        std::optional<std::vector<std::string>> hosts = {},
@@ -114,10 +87,6 @@ class TenancyApiTest : public store::testing::StoreTest {
     return n;
   }
 
-  std::atomic<int64_t> now_ms_{kStart * 1000};
-  int request_counter_ = 0;
-  std::shared_ptr<store::Store> shared_store_;
-  std::unique_ptr<server::Router> router_;
   std::string op_token_;
 };
 
@@ -500,7 +469,7 @@ TEST_F(AuthRateLimitTest, RefusalsOverTheLimitWriteOneSummaryRowPerWindow) {
 // the table of addresses stays bounded.
 TEST(AuthRateLimitUnit, BucketsRefillAtTheRateAndStayBounded) {
   using namespace std::chrono_literals;
-  const auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(kStart));
+  const auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(testing::kApiClockStart));
   AuthRateLimit limit(AuthLimits{.failures_per_minute = 30, .burst = 2, .audit_window = 60s, .max_clients = 2});
   EXPECT_FALSE(limit.refused("a", t0));
   limit.charge("a", t0);
