@@ -60,7 +60,15 @@ function(attestd_unit_test name)
   attestd_apply_flags(${name})
   # gtest_discover_tests writes properties unquoted, so a list of labels would break apart: tests
   # carry the "unit" label and the binary's name as prefix (ctest -R evidence_tpm_test).
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${name}." PROPERTIES LABELS unit)
+  if(NOT ATTESTD_UNIT_TESTS)
+    # Defined (the tests' CMakeLists add to it) but neither built by default nor registered.
+    set_target_properties(${name} PROPERTIES EXCLUDE_FROM_ALL TRUE)
+  elseif(ATTESTD_UNIT_TEST_PER_BINARY)
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES LABELS unit)
+  else()
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${name}." PROPERTIES LABELS unit)
+  endif()
 endfunction()
 
 # attestd_fuzz_test(NAME SOURCE [DEPS ...]): a libFuzzer target whose seed corpus is
@@ -75,6 +83,13 @@ function(attestd_fuzz_test name source)
     attestd_clang_expected_workaround(${name})
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    if(ATTESTD_TESTS)
+      # The sanitized CI build: every seed once through the instrumented target (-runs=0 executes
+      # the corpus and exits), beside the timed fuzzing of scripts/fuzz.sh.
+      add_test(NAME fuzz_replay.${name}
+               COMMAND ${name} -runs=0 ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
+      set_tests_properties(fuzz_replay.${name} PROPERTIES LABELS "fuzz-replay")
+    endif()
   elseif(ATTESTD_TESTS)
     add_executable(${name}_replay ${source} ${PROJECT_SOURCE_DIR}/fuzz/replay_main.cpp)
     target_link_libraries(${name}_replay PRIVATE ${ARG_DEPS})

@@ -223,11 +223,14 @@ TEST_F(TenancyApiTest, TokensAreShownOnceAndListedWithoutSecrets) {
   auto list = call(Method::get, "/v1/tokens?tenant=acme", op_token_);
   ASSERT_EQ(list.status, 200);
   EXPECT_EQ(list.body.find(token), std::string::npos);
-  for (const auto& t : body(list)["tokens"]) {
+  // Named: a range-for over body(list)["tokens"] would iterate a destroyed temporary (ASan found it).
+  const json listed = body(list);
+  ASSERT_FALSE(listed["tokens"].empty());
+  for (const auto& t : listed["tokens"]) {
     EXPECT_FALSE(t.contains("token"));
     EXPECT_FALSE(t.contains("token_sha256"));
   }
-  EXPECT_EQ(body(list)["tokens"][0]["id"], c["id"]);
+  EXPECT_EQ(listed["tokens"][0]["id"], c["id"]);
   // Neither chain holds the token.
   for (const auto& r : system_audit()) EXPECT_EQ(r.details_text.find(token), std::string::npos);
 }

@@ -23,7 +23,6 @@ TEST_F(ConcurrencyTest, EightWritersAndEightReadersNeverSeeAnError) {
   constexpr int kReaders = 8;
   constexpr int kOpsPerThread = 250;  // 4,000 operations in all
   std::barrier start(kWriters + kReaders);
-  std::atomic<bool> writers_done{false};
   std::mutex errors_mutex;
   std::set<std::string> errors;
   std::vector<std::string> attestation_ids;
