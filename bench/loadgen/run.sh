@@ -7,7 +7,7 @@
 # attestation, and the server capacity they imply (cores ÷ server CPU per attestation), since
 # client and server share the machine's cores.
 #
-# usage: bench/loadgen/run.sh [extra attestd_loadgen options, e.g. --ak ecc --hosts 64]
+# usage: bench/loadgen/run.sh [extra attestd_loadgen options, e.g. --ak ecc --hosts 64 --release-key]
 # env:   BUILD_DIR (default build/), ATTESTD / ATTESTCTL / LOADGEN to override binaries,
 #        CONNECTIONS (16), DURATION (15 s per run), OPEN_FRACTION (0.8), KEEP=1 keeps the data dir.
 set -euo pipefail
@@ -26,34 +26,21 @@ for bin in "$ATTESTD" "$ATTESTCTL" "$LOADGEN"; do
   [[ -x "$bin" ]] || { echo "run.sh: $bin missing: build attestd, attestctl and attestd_loadgen first" >&2; exit 2; }
 done
 
+# shellcheck source=bench/loadgen/attestd_up.sh
+source "$root/bench/loadgen/attestd_up.sh"
 work=$(mktemp -d)
-attestd_pid=""
 cleanup() {
-  if [[ -n "$attestd_pid" ]]; then
-    kill -TERM "$attestd_pid" 2>/dev/null || true
-    wait "$attestd_pid" 2>/dev/null || true
-  fi
-  [[ "${KEEP:-0}" == 1 ]] && echo "data kept in $work" || rm -rf "$work"
+  attestd_down
+  if [[ "${KEEP:-0}" == 1 ]]; then echo "data kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
-"$ATTESTD" --data-dir "$work/data" --listen 127.0.0.1:0 >"$work/attestd.out" 2>"$work/attestd.err" &
-attestd_pid=$!
-for _ in $(seq 100); do grep -q "listening on https://" "$work/attestd.out" 2>/dev/null && break; sleep 0.1; done
-grep -q "listening on https://" "$work/attestd.out" || { echo "attestd did not start: $(cat "$work/attestd.err")" >&2; exit 2; }
-port=$(cat "$work/data/attestd.port")
-"$ATTESTCTL" --data-dir "$work/data" token create --tenant demo --role attester >"$work/attester.token"
-
-# utime + stime of attestd in clock ticks (proc(5) fields 14, 15; the comm field may hold spaces).
-server_ticks() { sed 's/.*) //' "/proc/$attestd_pid/stat" | awk '{print $12 + $13}'; }
+attestd_up "$work" || exit 2
 ticks_per_s=$(getconf CLK_TCK)
+common=("${loadgen_common[@]}" --event-log "$LOG" --connections "$CONNECTIONS" --duration "$DURATION")
 
-common=(--url "https://127.0.0.1:$port" --cacert "$work/data/tls/server.crt"
-        --admin-token "$work/data/demo-admin.token" --attester-token "$work/attester.token"
-        --event-log "$LOG" --server-pid "$attestd_pid" --connections "$CONNECTIONS" --duration "$DURATION")
-
-echo "== attestd $(basename "$ATTESTD") on 127.0.0.1:$port, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-before=$(server_ticks)
+echo "== attestd $(basename "$ATTESTD") on 127.0.0.1:$attestd_port, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+before=$(attestd_ticks)
 echo "== 1. closed loop, $CONNECTIONS connections, $DURATION s"
 "$LOADGEN" "${common[@]}" --json-file "$work/closed.json" "$@"
 rate=$(jq '.attestations_per_s' "$work/closed.json")
@@ -61,7 +48,7 @@ target=$(awk -v r="$rate" -v f="$OPEN_FRACTION" 'BEGIN{printf "%.0f", r * f}')
 echo
 echo "== 2. open loop at $OPEN_FRACTION × $(printf '%.0f' "$rate")/s = $target/s, $DURATION s"
 "$LOADGEN" "${common[@]}" --rate "$target" --json-file "$work/open.json" "$@" || true
-after=$(server_ticks)
+after=$(attestd_ticks)
 
 attestations=$(jq -s '.[0].attestations + .[1].attestations' "$work/closed.json" "$work/open.json")
 whole_us=$(awk -v t=$((after - before)) -v hz="$ticks_per_s" -v n="$attestations" 'BEGIN{printf "%.0f", t / hz * 1e6 / n}')
@@ -78,6 +65,9 @@ jq -r -s --arg whole "$whole_us" '
   "| open loop: target / achieved attestations/s | \($o.target_rate) / \(f($o.attestations_per_s)) |",
   "| exchange p50 / p99 at the open-loop rate (from schedule) | \(f($o.exchange.p50_ms)) / \(f($o.exchange.p99_ms)) ms |",
   "| POST /v1/attestations p50 / p99 at the open-loop rate | \(f($o.attestation_request.p50_ms)) / \(f($o.attestation_request.p99_ms)) ms |",
+  (if $o.key_release_request then
+     "| GET /v1/keys/loadgen-key/release p50 / p99 at the open-loop rate | \(f($o.key_release_request.p50_ms)) / \(f($o.key_release_request.p99_ms)) ms |"
+   else empty end),
   "| server CPU per attestation (closed / open loop) | \($c.server_cpu_us_per_attestation | round) / \($o.server_cpu_us_per_attestation | round) µs |",
   "| server CPU per attestation, whole run incl. enrollment | \($whole) µs |",
   "| client CPU per attestation (closed loop) | \($c.client_cpu_us_per_attestation | round) µs |",
