@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <stdexcept>
 #include <string>
@@ -148,5 +149,45 @@ void BM_VerifyEar(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_VerifyEar);
+
+// The TEE key on the key-release path: the attestation's JWK parsed and checked, and the EAR's
+// akpub (SPKI) read back at release. Both build P-256 SPKI bytes directly;
+// BM_OpenSslSpkiDecodeEncode is what one d2i_PUBKEY + i2d_PUBKEY cost through OpenSSL 3's
+// decoder/encoder framework, the path they replaced.
+void BM_PublicJwkFromJson(benchmark::State& state) {
+  auto& f = fx();
+  const auto text = f.tee->to_json().dump();
+  for (auto _ : state) {
+    auto jwk = parse_public_jwk(text);
+    if (!jwk) state.SkipWithError("jwk");
+    benchmark::DoNotOptimize(jwk);
+  }
+}
+BENCHMARK(BM_PublicJwkFromJson);
+
+void BM_PublicJwkFromSpki(benchmark::State& state) {
+  auto& f = fx();
+  for (auto _ : state) {
+    auto jwk = public_jwk_from_spki_der(f.tee->spki_der());
+    if (!jwk) state.SkipWithError("spki");
+    benchmark::DoNotOptimize(jwk);
+  }
+}
+BENCHMARK(BM_PublicJwkFromSpki);
+
+void BM_OpenSslSpkiDecodeEncode(benchmark::State& state) {
+  auto& f = fx();
+  const auto& der = f.tee->spki_der();
+  for (auto _ : state) {
+    const unsigned char* p = der.data();
+    EVP_PKEY* pkey = d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
+    unsigned char* out = nullptr;
+    const int len = i2d_PUBKEY(pkey, &out);
+    benchmark::DoNotOptimize(len);
+    OPENSSL_free(out);
+    EVP_PKEY_free(pkey);
+  }
+}
+BENCHMARK(BM_OpenSslSpkiDecodeEncode);
 
 }  // namespace

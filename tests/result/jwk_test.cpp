@@ -1,6 +1,8 @@
 #include "attestd/result/jwk.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -19,6 +21,15 @@ using testing::kRfc7638Thumbprint;
 
 PkeyPtr generate(const char* type, const char* curve) { return PkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, type, curve)); }
 PkeyPtr generate_rsa(size_t bits) { return PkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", bits)); }
+
+std::vector<uint8_t> openssl_spki(EVP_PKEY* pkey) {
+  unsigned char* buf = nullptr;
+  const int len = i2d_PUBKEY(pkey, &buf);
+  std::vector<uint8_t> out;
+  if (len > 0) out.assign(buf, buf + len);
+  OPENSSL_free(buf);
+  return out;
+}
 
 std::string_view expect_error(const std::expected<PublicJwk, Error>& r) {
   EXPECT_FALSE(r.has_value());
@@ -161,6 +172,50 @@ TEST(Jwk, shouldNotParseBecauseTextIsNotAJsonObject) {
   EXPECT_EQ(expect_error(parse_public_jwk("[]")), kJwkMalformed);
   EXPECT_EQ(expect_error(parse_public_jwk(R"({"kty":"EC")")), kJwkMalformed);
   EXPECT_EQ(expect_error(parse_public_jwk(std::string(kMaxJwkSize + 1, ' '))), kJwkMalformed);
+}
+
+// spki_der() of EC keys is written without OpenSSL's encoder and read back without its decoder:
+// it must be byte for byte what i2d_PUBKEY writes, and what d2i_PUBKEY reads.
+TEST(Jwk, EcSpkiIsByteForByteOpenSslsEncodingBothWays) {
+  for (const char* curve : {"P-256", "P-384"}) {
+    for (int i = 0; i < 16; ++i) {
+      const auto pkey = generate("EC", curve);
+      ASSERT_TRUE(pkey);
+      const auto jwk = public_jwk_from_pkey(pkey.get());
+      ASSERT_TRUE(jwk) << jwk.error().message;
+      EXPECT_EQ(jwk->spki_der(), openssl_spki(pkey.get())) << curve;
+      const auto back = public_jwk_from_spki_der(openssl_spki(pkey.get()));
+      ASSERT_TRUE(back) << back.error().message;
+      EXPECT_EQ(back->thumbprint(), jwk->thumbprint());
+      EXPECT_EQ(EVP_PKEY_eq(back->pkey(), pkey.get()), 1);
+    }
+  }
+}
+
+// A compressed point is not read directly; OpenSSL reads it, and the key is the same key.
+TEST(Jwk, CompressedPointSpkiGivesTheSameKey) {
+  const auto pkey = generate("EC", "P-256");
+  ASSERT_TRUE(pkey);
+  const auto uncompressed = public_jwk_from_pkey(pkey.get());
+  ASSERT_TRUE(uncompressed);
+  ASSERT_EQ(EVP_PKEY_set_utf8_string_param(pkey.get(), OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                           OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED),
+            1);
+  const auto compressed_der = openssl_spki(pkey.get());
+  ASSERT_EQ(compressed_der.size(), 59U);  // 26-byte prefix with a 34-byte BIT STRING: 0x02/0x03 ‖ x
+  const auto back = public_jwk_from_spki_der(compressed_der);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->thumbprint(), uncompressed->thumbprint());
+  EXPECT_EQ(back->spki_der(), uncompressed->spki_der());
+}
+
+TEST(Jwk, shouldNotParseDirectlyReadSpkiWhosePointIsOffTheCurve) {
+  const auto jwk = parse_public_jwk(kRfc7517EcJwk);
+  ASSERT_TRUE(jwk);
+  auto der = jwk->spki_der();
+  ASSERT_EQ(der.size(), 91U);
+  der.back() ^= 1;  // the last byte of y
+  EXPECT_EQ(expect_error(public_jwk_from_spki_der(der)), kJwkInvalid);
 }
 
 TEST(Jwk, shouldNotParseSpkiWithTrailingBytes) {
