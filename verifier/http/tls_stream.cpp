@@ -22,6 +22,9 @@ SSL* attach(SSL_CTX* context, tcp::socket& socket) {
   // record, as async_write_some must. ACCEPT_MOVING_WRITE_BUFFER: a retried write may gather its
   // bytes into a different scratch buffer (WriteStep).
   SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // Without read-ahead OpenSSL reads each record with two read() calls, header then body; with
+  // it, one read() takes whatever has arrived (SSL_has_pending then reports the unprocessed rest).
+  SSL_set_read_ahead(ssl, 1);
   return ssl;
 }
 

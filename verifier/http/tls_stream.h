@@ -6,9 +6,10 @@
 // lives. Here OpenSSL is given the non-blocking descriptor (SSL_set_fd); an operation calls
 // SSL_read_ex / SSL_write_ex / SSL_do_handshake / SSL_shutdown and, on WANT_READ / WANT_WRITE,
 // waits for the socket to become readable / writable (socket.async_wait) before calling again.
-// A read with nothing buffered in OpenSSL waits for readability *before* its first SSL_read, so
-// an idle connection holds no OpenSSL read buffer (SSL_MODE_RELEASE_BUFFERS frees it after each
-// record, and nothing allocates it again until bytes have arrived).
+// A read with nothing buffered in OpenSSL waits for readability *before* its first SSL_read
+// (unless it continues a message whose previous record was just read, with no write since), so
+// an idle connection holds no OpenSSL read buffer (SSL_MODE_RELEASE_BUFFERS frees it once its
+// bytes are consumed, and nothing allocates it again until bytes have arrived).
 //
 // The interface is what Session needs of beast::ssl_stream<beast::tcp_stream>: an AsyncReadStream
 // and AsyncWriteStream (so http::async_read_header / async_read / async_write work on it) with
@@ -82,6 +83,9 @@ struct Core {
   SSL* ssl;                 // null when OpenSSL could not allocate it: every operation fails
   uint64_t deadline_id = 0;  // which expires_after() call the pending timer wait belongs to
   bool expired = false;     // the current deadline has passed
+  // The last read returned data and nothing has been written since: the rest of the message
+  // (the next record of a request body) is likely on the socket already.
+  bool mid_message = false;
 };
 
 // Calls `fn(bytes)` (an SSL_* call returning 1 on success, setting `bytes` if it moves data)
@@ -162,7 +166,9 @@ class Operation {
 
   template <class Self>
   void complete(Self& self, beast::error_code ec, size_t bytes) {
-    core_.reset();  // before the handler runs, which may destroy the stream
+    // Released first: a handler that destroys the stream frees the socket and the SSL object
+    // there and then, not when this operation's storage goes after it returns.
+    core_.reset();
     if constexpr (WithBytes) {
       self.complete(ec, bytes);
     } else {
@@ -192,12 +198,17 @@ template <class MutableBufferSequence>
 struct ReadStep {
   MutableBufferSequence buffers;
   [[nodiscard]] bool empty() const { return net::buffer_size(buffers) == 0; }
-  // Records OpenSSL already holds are read at once; otherwise wait for bytes before SSL_read,
-  // which would allocate the read buffer only to find the socket empty.
-  static Want first(const Core& core) { return SSL_has_pending(core.ssl) == 1 ? Want::nothing : Want::readable; }
-  Outcome attempt(const Core& core) const {
+  // Bytes OpenSSL already holds are read at once, and so is the rest of a message being read;
+  // otherwise (a connection waiting for its next request) wait for bytes before SSL_read, which
+  // would allocate the read buffer only to find the socket empty.
+  static Want first(const Core& core) {
+    return SSL_has_pending(core.ssl) == 1 || core.mid_message ? Want::nothing : Want::readable;
+  }
+  Outcome attempt(Core& core) const {
     const auto b = first_buffer<net::mutable_buffer>(buffers);
-    return call_openssl(core, [&](size_t& out) { return SSL_read_ex(core.ssl, b.data(), b.size(), &out); });
+    Outcome o = call_openssl(core, [&](size_t& out) { return SSL_read_ex(core.ssl, b.data(), b.size(), &out); });
+    core.mid_message = o.want == Want::nothing && !o.ec;
+    return o;
   }
 };
 
@@ -213,7 +224,8 @@ struct WriteStep {
   ConstBufferSequence buffers;
   [[nodiscard]] bool empty() const { return net::buffer_size(buffers) == 0; }
   static Want first(const Core& /*core*/) { return Want::nothing; }
-  Outcome attempt(const Core& core) const {
+  Outcome attempt(Core& core) const {
+    core.mid_message = false;  // an answer: the next read waits for the peer's next message
     // An HTTP response comes as several buffers (header fields, body). Up to one record of them
     // is gathered into a per-thread scratch buffer so they leave as one record and one send,
     // as beast::flat_stream does, without a buffer per connection. A retry after WANT_WRITE
