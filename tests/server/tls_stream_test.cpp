@@ -254,6 +254,47 @@ TEST_F(TlsStreamTest, LargeWriteToASlowReaderCompletesInPartialWrites) {
   EXPECT_TRUE(body == data) << "bytes differ";
 }
 
+// Two records that arrived together: the first read (read-ahead) takes both off the socket, so the
+// second must be read from OpenSSL's buffer at once: a stream that waited for the socket to become
+// readable again would wait for bytes that will never come (the deadline would end it).
+TEST_F(TlsStreamTest, RecordsOpenSslAlreadyHoldsAreReadWithoutWaiting) {
+  std::promise<void> both_sent;
+  std::jthread client([&] {
+    Peer p;
+    if (p.connect_tls(port)) return;
+    beast::error_code ec;
+    net::write(p.tls, net::buffer(std::string_view("first")), ec);
+    net::write(p.tls, net::buffer(std::string_view("second")), ec);
+    both_sent.set_value();
+    std::array<char, 16> sink{};
+    p.tls.read_some(net::buffer(sink), ec);  // the server's answer, then until it closes
+    p.tls.read_some(net::buffer(sink), ec);
+  });
+  auto server = accept_tls();
+  ASSERT_EQ(both_sent.get_future().wait_for(20s), std::future_status::ready);
+  std::this_thread::sleep_for(100ms);  // let both records reach the server's socket
+
+  server->expires_after(5s);
+  std::array<char, 5> five{};
+  Result first;
+  server->async_read_some(net::buffer(five), Record{&first});
+  ASSERT_TRUE(run_until(first));
+  ASSERT_FALSE(first.ec) << first.ec.message();
+  EXPECT_EQ(std::string_view(five.data(), first.bytes), "first");
+
+  Result answer;  // a write in between: the next read is for a new message
+  net::async_write(*server, net::buffer(std::string_view("ok")), Record{&answer});
+  ASSERT_TRUE(run_until(answer));
+  ASSERT_FALSE(answer.ec) << answer.ec.message();
+
+  std::array<char, 64> buf{};
+  Result second;
+  server->async_read_some(net::buffer(buf), Record{&second});
+  ASSERT_TRUE(run_until(second));
+  ASSERT_FALSE(second.ec) << second.ec.message();
+  EXPECT_EQ(std::string_view(buf.data(), second.bytes), "second");
+}
+
 // The deadline ends a read the peer never answers with beast::error::timeout, and holds until it
 // is changed: a later write fails at once the same way. expires_never() lifts it.
 TEST_F(TlsStreamTest, DeadlinePassingDuringAReadGivesTimeout) {
