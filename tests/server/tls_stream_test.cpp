@@ -415,6 +415,42 @@ TEST_F(TlsStreamTest, PeerClosingWithoutCloseNotifyIsStreamTruncated) {
   done.set_value();
 }
 
+// Writing to a peer that has gone: a socket error (EPIPE or ECONNRESET), not SIGPIPE. OpenSSL's
+// own socket BIO write()s, which raises SIGPIPE, and nothing in this binary ignores the signal:
+// a stream that let it through would kill the test (and attestd).
+TEST_F(TlsStreamTest, WritingToAPeerThatHasGoneIsASocketError) {
+  std::promise<void> closed;
+  std::jthread client([&] {
+    Peer p;
+    if (p.connect_tls(port)) return;
+    beast::error_code ec;
+    p.raw().close(ec);
+    closed.set_value();
+  });
+  auto server = accept_tls();
+  ASSERT_EQ(closed.get_future().wait_for(20s), std::future_status::ready);
+  server->expires_after(20s);
+  const std::string block(16384, 'x');
+  Result write;
+  // The first writes may still be accepted by the kernel; the peer's reset turns a later one into
+  // an error.
+  for (int i = 0; i < 64; ++i) {
+    write = Result{};
+    server->async_write_some(net::buffer(block), Record{&write});
+    ASSERT_TRUE(run_until(write));
+    if (write.ec) break;
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_TRUE(write.ec) << "64 writes to a closed peer succeeded";
+  EXPECT_EQ(write.ec.category(), beast::system_category()) << write.ec.message();
+  EXPECT_TRUE(write.ec == net::error::broken_pipe || write.ec == net::error::connection_reset) << write.ec.message();
+  // Once the reset has been reported, the kernel answers the next write with EPIPE (and SIGPIPE).
+  Result again;
+  server->async_write_some(net::buffer(block), Record{&again});
+  ASSERT_TRUE(run_until(again));
+  EXPECT_EQ(again.ec, net::error::broken_pipe) << again.ec.message();
+}
+
 // The peer's close_notify is net::error::eof; our shutdown then completes both directions and
 // the peer's own shutdown sees ours.
 TEST_F(TlsStreamTest, CloseNotifyIsEofAndShutdownCompletes) {

@@ -1,22 +1,62 @@
 #include "tls_stream.h"
 
+#include <sys/socket.h>
+
+#include <openssl/bio.h>
+
 namespace attestd::server::detail {
 namespace tls_stream_detail {
 namespace {
 
+// OpenSSL's socket BIO write()s, and write() to a connection the peer has reset raises SIGPIPE,
+// whose default action ends the process: any client could stop attestd. Asio itself sends with
+// MSG_NOSIGNAL; this BIO does the same and is otherwise OpenSSL's socket BIO (read, ctrl for the
+// descriptor and the retry flags, create, destroy).
+int send_no_signal(BIO* bio, const char* data, int size) {
+  int fd = -1;
+  BIO_get_fd(bio, &fd);
+  errno = 0;
+  const ssize_t n = ::send(fd, data, static_cast<size_t>(size), MSG_NOSIGNAL);
+  BIO_clear_retry_flags(bio);
+  if (n <= 0 && BIO_sock_should_retry(static_cast<int>(n)) != 0) BIO_set_retry_write(bio);
+  return static_cast<int>(n);
+}
+
+const BIO_METHOD* socket_method_without_sigpipe() {
+  static BIO_METHOD* const method = [] {
+    const BIO_METHOD* base = BIO_s_socket();
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+                                 "attestd socket (MSG_NOSIGNAL)");
+    if (m == nullptr) return m;
+    if (BIO_meth_set_write(m, send_no_signal) != 1 || BIO_meth_set_read(m, BIO_meth_get_read(base)) != 1 ||
+        BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(base)) != 1 || BIO_meth_set_create(m, BIO_meth_get_create(base)) != 1 ||
+        BIO_meth_set_destroy(m, BIO_meth_get_destroy(base)) != 1) {
+      BIO_meth_free(m);
+      return static_cast<BIO_METHOD*>(nullptr);
+    }
+    return m;
+  }();
+  return method;
+}
+
 // A new SSL object on the socket's descriptor, null if OpenSSL cannot allocate one.
 SSL* attach(SSL_CTX* context, tcp::socket& socket) {
   beast::error_code ec;
-  // OpenSSL's socket BIO calls read()/write() itself: EAGAIN must come back, not block a worker.
+  // OpenSSL calls read()/send() itself: EAGAIN must come back, not block a worker.
   socket.non_blocking(true, ec);
   if (ec) return nullptr;
+  const BIO_METHOD* method = socket_method_without_sigpipe();
+  if (method == nullptr) return nullptr;
   SSL* ssl = SSL_new(context);
   if (ssl == nullptr) return nullptr;
-  // SSL_set_fd's BIO does not own the descriptor (BIO_NOCLOSE): the socket closes it.
-  if (SSL_set_fd(ssl, socket.native_handle()) != 1) {
+  BIO* bio = BIO_new(method);
+  if (bio == nullptr) {
     SSL_free(ssl);
     return nullptr;
   }
+  // As SSL_set_fd does, but with the BIO above. BIO_NOCLOSE: the socket closes the descriptor.
+  BIO_set_fd(bio, socket.native_handle(), BIO_NOCLOSE);
+  SSL_set_bio(ssl, bio, bio);  // the SSL object owns the BIO from here
   // RELEASE_BUFFERS: the read buffer goes once a record is consumed and the write buffer once
   // it is flushed, so an idle connection holds neither. PARTIAL_WRITE: a write completes per
   // record, as async_write_some must. ACCEPT_MOVING_WRITE_BUFFER: a retried write may gather its
