@@ -3,7 +3,8 @@
 //
 // Asio's ssl::stream feeds OpenSSL through a BIO pair and two record buffers of its own: about
 // 68 KiB per connection before OpenSSL's own buffers, all held for as long as the connection
-// lives. Here OpenSSL is given the non-blocking descriptor (SSL_set_fd); an operation calls
+// lives. Here OpenSSL is given the non-blocking descriptor (a socket BIO, as SSL_set_fd makes,
+// that sends with MSG_NOSIGNAL); an operation calls
 // SSL_read_ex / SSL_write_ex / SSL_do_handshake / SSL_shutdown and, on WANT_READ / WANT_WRITE,
 // waits for the socket to become readable / writable (socket.async_wait) before calling again.
 // A read with nothing buffered in OpenSSL waits for readability *before* its first SSL_read
