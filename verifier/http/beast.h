@@ -20,7 +20,6 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #pragma GCC diagnostic pop
 
 namespace attestd::server::detail {

@@ -63,7 +63,7 @@ std::optional<PeerCertificate> peer_certificate_of(SSL* ssl) {
 Session::Session(tcp::socket&& socket, std::shared_ptr<ssl::context> tls, ServerState& state, bool overload)
     : tls_(std::move(tls)), stream_(std::move(socket), *tls_), state_(state), overload_(overload) {
   beast::error_code ec;
-  auto& sock = beast::get_lowest_layer(stream_).socket();
+  auto& sock = stream_.socket();
   // Small request/response exchanges on keep-alive: Nagle + delayed ACK would add ~40 ms.
   sock.set_option(tcp::no_delay(true), ec);
   auto remote = sock.remote_endpoint(ec);
@@ -79,7 +79,7 @@ void Session::start() {
   state_.add_session(shared_from_this());
   // The socket's executor is this connection's strand: run everything on it.
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-    beast::get_lowest_layer(self->stream_).expires_after(self->state_.config.handshake_timeout);
+    self->stream_.expires_after(self->state_.config.handshake_timeout);
     self->stream_.async_handshake(ssl::stream_base::server,
                                   [self](beast::error_code ec) { self->on_handshake(ec); });
   });
@@ -90,7 +90,7 @@ void Session::close_if_idle() {
     if (self->idle_ && self->buffer_.size() == 0 && self->parser_ && !self->parser_->got_some()) {
       // Cancelling the read completes it with operation_aborted; on_header then sees the
       // stopping server and lets the session go.
-      beast::get_lowest_layer(self->stream_).cancel();
+      self->stream_.cancel();
     }
   });
 }
@@ -114,9 +114,12 @@ void Session::read_request() {
   parser_->header_limit(static_cast<std::uint32_t>(std::min<size_t>(state_.config.max_header_bytes, UINT32_MAX)));
   parser_->body_limit(state_.config.max_body_bytes);
   idle_ = true;
+  // An idle keep-alive connection holds no request buffer (issue 10): the capacity the last
+  // request grew it to (a record or more for an attestation) goes back until bytes arrive.
+  if (buffer_.size() == 0) buffer_.shrink_to_fit();
   // One deadline covers waiting for and receiving the whole header: a client trickling a byte
   // at a time (slow loris) is cut off when it expires, however steadily it sends.
-  beast::get_lowest_layer(stream_).expires_after(state_.config.idle_timeout);
+  stream_.expires_after(state_.config.idle_timeout);
   http::async_read_header(stream_, buffer_, *parser_,
                           [self = shared_from_this()](beast::error_code e, size_t) { self->on_header(e); });
 }
@@ -150,7 +153,7 @@ void Session::on_header(beast::error_code ec) {
     }
     if (req.version() >= 11) {
       continue_.emplace(http::status::continue_, req.version());
-      beast::get_lowest_layer(stream_).expires_after(state_.config.write_timeout);
+      stream_.expires_after(state_.config.write_timeout);
       http::async_write(stream_, *continue_, [self = shared_from_this()](beast::error_code e, size_t) {
         self->continue_.reset();
         if (e) return;
@@ -167,7 +170,7 @@ void Session::read_body() {
     handle_request();
     return;
   }
-  beast::get_lowest_layer(stream_).expires_after(state_.config.read_timeout);
+  stream_.expires_after(state_.config.read_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code e, size_t) { self->on_body(e); });
 }
@@ -280,7 +283,7 @@ void Session::send(Response response, bool keep_alive, std::string_view route, s
   state_.metrics.latency.with({route})
       .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
 
-  beast::get_lowest_layer(stream_).expires_after(state_.config.write_timeout);
+  stream_.expires_after(state_.config.write_timeout);
   http::async_write(stream_, res, [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
     self->on_write(ec, keep_alive);
   });
@@ -303,17 +306,18 @@ void Session::close() {
   // open hold a connection slot (and a stopping server) until a timer fires; the response is
   // framed by Content-Length, so the peer loses nothing.
   SSL_set_shutdown(stream_.native_handle(), SSL_RECEIVED_SHUTDOWN);
-  beast::get_lowest_layer(stream_).expires_after(state_.config.write_timeout);
+  stream_.expires_after(state_.config.write_timeout);
   stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
     beast::error_code ignored;
-    auto& socket = beast::get_lowest_layer(self->stream_).socket();
+    auto& socket = self->stream_.socket();
     if (!self->refused_) {
       socket.shutdown(tcp::socket::shutdown_both, ignored);
       return;
     }
     socket.shutdown(tcp::socket::shutdown_send, ignored);
-    // One deadline for the whole drain (a tcp_stream's expiry holds until changed).
-    beast::get_lowest_layer(self->stream_).expires_after(kLingerTime);
+    // One deadline for the whole drain (the stream's expiry holds until changed).
+    self->stream_.expires_after(kLingerTime);
+    self->discard_ = std::make_unique<std::array<char, 4096>>();
     self->linger();
   });
 }
@@ -324,8 +328,8 @@ void Session::close() {
 // response before the peer reads it. So after our FIN, read and discard until the peer closes,
 // a read fails, or kLingerTime or kLingerBytes runs out; the session (and socket) then goes.
 void Session::linger() {
-  beast::get_lowest_layer(stream_).async_read_some(
-      net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, size_t n) {
+  stream_.async_read_some_raw(
+      net::buffer(*discard_), [self = shared_from_this()](beast::error_code ec, size_t n) {
         if (ec) return;
         self->lingered_ += n;
         if (self->lingered_ < kLingerBytes) self->linger();

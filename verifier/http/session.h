@@ -12,6 +12,7 @@
 #include "attestd/server/response.h"
 #include "beast.h"
 #include "server_state.h"
+#include "tls_stream.h"
 
 namespace attestd::server::detail {
 
@@ -48,7 +49,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void linger();
 
   std::shared_ptr<ssl::context> tls_;  // keeps the context alive while the stream uses it
-  beast::ssl_stream<beast::tcp_stream> stream_;
+  TlsStream stream_;
   ServerState& state_;
   const bool overload_;
   beast::flat_buffer buffer_;
@@ -63,7 +64,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point started_;  // when the current request's header arrived
   std::string metric_route_;
   std::string metric_method_;
-  std::array<char, 4096> discard_{};  // lingering close reads the peer's leftovers into it
+  // Lingering close reads the peer's leftovers into it; allocated only then, since every idle
+  // connection would otherwise hold it (issue 10).
+  std::unique_ptr<std::array<char, 4096>> discard_;
   size_t lingered_ = 0;
   bool refused_ = false;  // answered by send_error: the peer may still be sending
 };
