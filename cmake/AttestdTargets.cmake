@@ -53,6 +53,7 @@ function(attestd_unit_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  set_property(GLOBAL APPEND PROPERTY ATTESTD_UNIT_TEST_TARGETS ${name})
   target_compile_definitions(${name} PRIVATE
     ATTESTD_SHARED_TESTDATA="${ATTESTD_SHARED_TESTDATA}"
     ATTESTD_TEST_DATA="${PROJECT_SOURCE_DIR}/tests/data"
@@ -83,6 +84,7 @@ function(attestd_fuzz_test name source)
     attestd_clang_expected_workaround(${name})
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    set_property(GLOBAL APPEND PROPERTY ATTESTD_UNIT_TEST_TARGETS ${name})
     if(ATTESTD_TESTS)
       # The sanitized CI build: every seed once through the instrumented target (-runs=0 executes
       # the corpus and exits), beside the timed fuzzing of scripts/fuzz.sh.
@@ -94,6 +96,7 @@ function(attestd_fuzz_test name source)
     add_executable(${name}_replay ${source} ${PROJECT_SOURCE_DIR}/fuzz/replay_main.cpp)
     target_link_libraries(${name}_replay PRIVATE ${ARG_DEPS})
     attestd_apply_flags(${name}_replay)
+    set_property(GLOBAL APPEND PROPERTY ATTESTD_UNIT_TEST_TARGETS ${name}_replay)
     add_test(NAME fuzz_replay.${name}
              COMMAND ${name}_replay ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
     set_tests_properties(fuzz_replay.${name} PROPERTIES LABELS "fuzz-replay")

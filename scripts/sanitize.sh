@@ -8,9 +8,10 @@
 # the release build's suite.
 #
 # usage: scripts/sanitize.sh [ctest options, e.g. -R store_test]
-# env:   SAN_LABELS: build and run only the tests with these ctest labels (a regex; scripts/test.sh
-#        passes 'unit|fuzz-replay': the end-to-end tests run there on the release build, and the
-#        whole sanitized suite would take CI past its 15 minutes);
+# env:   SAN_SCOPE=unit: build and run only the gtest unit tests and the fuzz seed replays (the
+#        unit_and_fuzz_tests target, ctest labels unit and fuzz-replay); scripts/test.sh does, because
+#        the end-to-end tests run there on the release build and the whole sanitized suite would take
+#        CI past its 15 minutes;
 #        SAN_BUILD_DIR (default build-san), SAN_OPT (default -O0), FUZZ_SECONDS (default 4),
 #        SKIP_BUILD=1 to rerun the fuzzers and tests only.
 # Each gtest binary is one ctest entry here (ATTESTD_UNIT_TEST_PER_BINARY): an instrumented process
@@ -29,7 +30,9 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_erro
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 start=$(date +%s)
-labels=${SAN_LABELS:-}
+scope=${SAN_SCOPE:-all}
+labels=()
+if [[ "$scope" == unit ]]; then labels=(-L 'unit|fuzz-replay'); fi
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   build_log=$(mktemp)
   if ! cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -41,18 +44,8 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
     exit 1
   fi
   targets=()
-  if [[ -n "$labels" ]]; then
-    # The executables the selected tests run (each is the target of the same name), and the
-    # libFuzzer targets, which are fuzzed below.
-    mapfile -t targets < <(ctest --test-dir "$BUILD_DIR" -L "$labels" --show-only=json-v1 | python3 -c '
-import json, os, sys
-build = os.path.realpath(sys.argv[1])
-names = {os.path.basename(t["command"][0]) for t in json.load(sys.stdin)["tests"]
-         if t.get("command") and os.path.realpath(t["command"][0]).startswith(build + "/")}
-print("\n".join(sorted(names)))' "$BUILD_DIR")
-  fi
-  # shellcheck disable=SC2086 # the target list is words
-  if ! cmake --build "$BUILD_DIR" -j"$JOBS" ${targets[@]:+--target ${targets[*]}} >>"$build_log" 2>&1; then
+  if [[ "$scope" == unit ]]; then targets=(--target unit_and_fuzz_tests); fi
+  if ! cmake --build "$BUILD_DIR" -j"$JOBS" "${targets[@]}" >>"$build_log" 2>&1; then
     echo "sanitize: the sanitized build failed:" >&2
     grep -E "error|FAILED" "$build_log" | head -n 40 >&2
     rm -f "$build_log"
@@ -67,7 +60,7 @@ FUZZ_BUILD_DIR="$BUILD_DIR" FUZZ_SKIP_BUILD=1 FUZZ_JOBS="$JOBS" FUZZ_SECONDS="${
   scripts/fuzz.sh || status=$?
 fuzzed=$(date +%s)
 
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$JOBS" --timeout 600 ${labels:+-L "$labels"} "$@" || status=$?
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$JOBS" --timeout 600 "${labels[@]}" "$@" || status=$?
 done_at=$(date +%s)
 echo "sanitize: build $((built - start)) s, fuzz $((fuzzed - built)) s, tests $((done_at - fuzzed)) s, exit $status"
 exit "$status"

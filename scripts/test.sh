@@ -5,10 +5,10 @@
 #     fuzz seed replays;
 #  2. the sanitized build (clang, ASan + UBSan, scripts/sanitize.sh): every gtest unit test and the
 #     fuzz seed replays under the sanitizers, and each fuzzer for a few seconds.
-# scripts/sanitize.sh with no SAN_LABELS runs the whole suite sanitized (end-to-end tests included).
+# scripts/sanitize.sh without SAN_SCOPE=unit runs the whole suite sanitized (end-to-end tests included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 UNIT_TESTS=OFF scripts/build.sh
 ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 300
-SAN_BUILD_DIR=build-san-ci SAN_LABELS='unit|fuzz-replay' FUZZ_SECONDS=${FUZZ_SECONDS:-4} scripts/sanitize.sh
+SAN_BUILD_DIR=build-san-ci SAN_SCOPE=unit FUZZ_SECONDS=${FUZZ_SECONDS:-4} scripts/sanitize.sh
