@@ -78,6 +78,20 @@ struct Peer {
   }
 };
 
+// A client that completes its handshake, sends `message` once `go` is ready, then reads until
+// the server closes (so that the connection stays open for what the server does next).
+std::jthread send_when_told(uint16_t port, std::future<void> go, std::string message) {
+  return std::jthread([port, go = std::move(go), message = std::move(message)]() mutable {
+    Peer p;
+    if (p.connect_tls(port)) return;
+    if (go.wait_for(30s) != std::future_status::ready) return;
+    beast::error_code ec;
+    net::write(p.tls, net::buffer(message), ec);
+    std::array<char, 16> sink{};
+    p.tls.read_some(net::buffer(sink), ec);
+  });
+}
+
 class TlsStreamTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -299,15 +313,7 @@ TEST_F(TlsStreamTest, RecordsOpenSslAlreadyHoldsAreReadWithoutWaiting) {
 // is changed: a later write fails at once the same way. expires_never() lifts it.
 TEST_F(TlsStreamTest, DeadlinePassingDuringAReadGivesTimeout) {
   std::promise<void> send_now;
-  std::jthread client([&, go = send_now.get_future()]() mutable {
-    Peer p;
-    if (p.connect_tls(port)) return;
-    if (go.wait_for(30s) != std::future_status::ready) return;
-    beast::error_code ec;
-    net::write(p.tls, net::buffer(std::string_view("late")), ec);
-    std::array<char, 16> sink{};
-    p.tls.read_some(net::buffer(sink), ec);  // until the server closes
-  });
+  std::jthread client = send_when_told(port, send_now.get_future(), "late");
   auto server = accept_tls();
 
   std::array<char, 64> buf{};
@@ -334,15 +340,7 @@ TEST_F(TlsStreamTest, DeadlinePassingDuringAReadGivesTimeout) {
 // A later expires_after() replaces the deadline: data that arrives before the new one is read.
 TEST_F(TlsStreamTest, ExpiresAfterReplacesThePreviousDeadline) {
   std::promise<void> send_now;
-  std::jthread client([&, go = send_now.get_future()]() mutable {
-    Peer p;
-    if (p.connect_tls(port)) return;
-    if (go.wait_for(30s) != std::future_status::ready) return;
-    beast::error_code ec;
-    net::write(p.tls, net::buffer(std::string_view("in time")), ec);
-    std::array<char, 16> sink{};
-    p.tls.read_some(net::buffer(sink), ec);
-  });
+  std::jthread client = send_when_told(port, send_now.get_future(), "in time");
   auto server = accept_tls();
 
   server->expires_after(50ms);
@@ -361,15 +359,7 @@ TEST_F(TlsStreamTest, ExpiresAfterReplacesThePreviousDeadline) {
 // cancel() ends a pending read with operation_aborted (not a timeout) and leaves the stream usable.
 TEST_F(TlsStreamTest, CancelAbortsAPendingRead) {
   std::promise<void> send_now;
-  std::jthread client([&, go = send_now.get_future()]() mutable {
-    Peer p;
-    if (p.connect_tls(port)) return;
-    if (go.wait_for(30s) != std::future_status::ready) return;
-    beast::error_code ec;
-    net::write(p.tls, net::buffer(std::string_view("after")), ec);
-    std::array<char, 16> sink{};
-    p.tls.read_some(net::buffer(sink), ec);
-  });
+  std::jthread client = send_when_told(port, send_now.get_future(), "after");
   auto server = accept_tls();
 
   server->expires_after(30s);
